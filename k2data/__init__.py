@@ -1,0 +1,14 @@
+"""k2data: an open, versioned evidence dataset on vitamin K2 (menaquinones) and bone health.
+
+    >>> import k2data
+    >>> k2data.tables()
+    >>> outcomes = k2data.load("outcomes", exclude_retracted=True)
+    >>> k2data.describe("outcomes")      # the data dictionary
+    >>> print(k2data.cite("bibtex"))
+"""
+from .cite import cite
+from .load import bundled, describe, load, load_all, tables
+
+__version__ = bundled().version
+
+__all__ = ["__version__", "cite", "describe", "load", "load_all", "tables"]

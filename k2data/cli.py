@@ -1,0 +1,74 @@
+"""The `k2data` command: info, validate, cite, build."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .package import PackageError
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+
+
+def cmd_info(args) -> int:
+    from .cite import cite
+    from .load import bundled, load, tables
+
+    print(f"k2data {bundled().version}: vitamin K2 and bone health evidence")
+    for name in tables():
+        print(f"  {name:<14}{len(load(name)):>6} rows")
+    print("\nCite as:\n  " + cite("text"))
+    return EXIT_VALID
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate
+
+    report = validate(args.path)
+    print(report.to_json() if args.format == "json" else report.to_text())
+    return EXIT_VALID if report.valid else EXIT_INVALID
+
+
+def cmd_cite(args) -> int:
+    from .cite import cite
+
+    print(cite(args.style))
+    return EXIT_VALID
+
+
+def cmd_build(args) -> int:
+    from .build import build
+
+    for name in build(args.path):
+        print(f"built tables/{name}.parquet")
+    print("hash and bytes updated in datapackage.json")
+    return EXIT_VALID
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="k2data", description="Vitamin K2 and bone health evidence dataset.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="version, tables with row counts, how to cite").set_defaults(run=cmd_info)
+    v = sub.add_parser("validate", help="check a data package; exit 0 valid, 1 invalid, 2 unusable input")
+    v.add_argument("path", nargs="?", help="package folder or datapackage.json (default: the bundled data)")
+    v.add_argument("--format", choices=["text", "json"], default="text")
+    v.set_defaults(run=cmd_validate)
+    c = sub.add_parser("cite", help="how to cite this version")
+    c.add_argument("--style", choices=["text", "bibtex"], default="text")
+    c.set_defaults(run=cmd_cite)
+    b = sub.add_parser("build", help="write Parquet from the CSVs and refresh hash/bytes")
+    b.add_argument("path", nargs="?", help="package folder (default: the checkout)")
+    b.set_defaults(run=cmd_build)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (PackageError, ValueError, OSError) as exc:
+        print(f"k2data {args.command}: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

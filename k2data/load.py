@@ -1,0 +1,88 @@
+"""The loader: k2data.tables(), load(), load_all(), describe()."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from . import schema as ts
+from .package import DataPackage, Resource
+
+PARQUET_SOURCE_KEY = b"k2data:csv_sha256"
+
+
+@lru_cache(maxsize=1)
+def bundled() -> DataPackage:
+    """The data package shipped with k2data (read once)."""
+    return DataPackage()
+
+
+def tables() -> list[str]:
+    """Names of the tables, in package order."""
+    return list(bundled().resources)
+
+
+def read_csv_text(resource: Resource) -> pd.DataFrame:
+    """A CSV as text cells, exactly as written (no NA guessing, no type guessing)."""
+    return pd.read_csv(resource.csv_path, dtype=str, keep_default_na=False, na_filter=False,
+                       encoding="utf-8")
+
+
+def parse(text: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Parse text cells into typed columns; also return the mask of unparseable cells per column."""
+    missing = schema.get("missingValues", [""])
+    typed, bad = {}, {}
+    for field in ts.fields(schema):
+        typed[field["name"]], bad[field["name"]] = ts.parse_column(text[field["name"]], field, missing)
+    return pd.DataFrame(typed, index=text.index), bad
+
+
+def parquet_is_current(resource: Resource) -> bool:
+    """True when the Parquet file was built from the CSV whose hash datapackage.json records."""
+    import pyarrow.parquet as pq
+
+    if not resource.parquet_path.is_file():
+        return False
+    metadata = pq.read_schema(resource.parquet_path).metadata or {}
+    recorded = resource.descriptor.get("hash", "")
+    return bool(recorded) and metadata.get(PARQUET_SOURCE_KEY, b"").decode() == recorded
+
+
+def read_table(resource: Resource) -> pd.DataFrame:
+    """A table with declared dtypes: from Parquet when it is current, else from the CSV."""
+    schema = resource.schema
+    if parquet_is_current(resource):
+        import pyarrow.parquet as pq
+
+        frame = pq.read_table(resource.parquet_path).to_pandas()
+    else:
+        frame, bad = parse(read_csv_text(resource), schema)
+        broken = [name for name, mask in bad.items() if mask.any()]
+        if broken:
+            raise ValueError(f"table {resource.name!r} has values of the wrong type in "
+                             f"{', '.join(broken)}; run `k2data validate` for details")
+    return ts.apply_dtypes(frame, schema)
+
+
+def load(name: str, exclude_retracted: bool = False) -> pd.DataFrame:
+    """One table as a typed DataFrame.
+
+    exclude_retracted: drop retracted studies and every row of the other tables that hangs on them.
+    """
+    package = bundled()
+    frame = read_table(package.resource(name))
+    if exclude_retracted:
+        studies = frame if name == "studies" else read_table(package.resource("studies"))
+        retracted = studies.loc[studies["retracted"].fillna(False).astype(bool), "study_id"]
+        frame = frame[~frame["study_id"].isin(retracted)].reset_index(drop=True)
+    return frame
+
+
+def load_all(exclude_retracted: bool = False) -> dict[str, pd.DataFrame]:
+    """Every table, by name."""
+    return {name: load(name, exclude_retracted=exclude_retracted) for name in tables()}
+
+
+def describe(name: str) -> pd.DataFrame:
+    """The data dictionary of a table: column, type, required, constraints, description, example."""
+    return ts.describe(bundled().resource(name).schema)

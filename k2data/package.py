@@ -1,0 +1,116 @@
+"""Find and read the data package: datapackage.json, its resources and their files.
+
+The package lives inside the wheel (``k2data/_data``) or, in a checkout, at the repository root.
+Resource paths that would leave the package folder are refused.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+DESCRIPTOR = "datapackage.json"
+
+
+class PackageError(Exception):
+    """The data package cannot be used: missing, unreadable, or unsafe."""
+
+
+def bundled_root() -> Path:
+    """The folder holding the bundled datapackage.json (wheel first, then the checkout)."""
+    in_wheel = Path(str(resources.files("k2data"))) / "_data"
+    if (in_wheel / DESCRIPTOR).is_file():
+        return in_wheel
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / DESCRIPTOR).is_file():
+        return checkout
+    raise PackageError("no bundled data package found (neither k2data/_data nor a checkout)")
+
+
+def safe_path(root: Path, relative: str) -> Path:
+    """Resolve a resource path inside root; refuse URLs, absolute paths, '..' and links leaving root."""
+    if not isinstance(relative, str) or not relative:
+        raise PackageError(f"resource path {relative!r} is not a file name")
+    if "://" in relative:
+        raise PackageError(f"resource path {relative!r} is a URL; only local files are read")
+    if relative.startswith(("/", "\\")) or (len(relative) > 1 and relative[1] == ":"):
+        raise PackageError(f"resource path {relative!r} is absolute; paths must be relative")
+    if ".." in Path(relative).parts:
+        raise PackageError(f"resource path {relative!r} leaves the package folder")
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise PackageError(f"resource path {relative!r} links outside the package folder")
+    return resolved
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One table of the package: its descriptor entry and the files behind it."""
+
+    root: Path
+    descriptor: dict
+
+    @property
+    def name(self) -> str:
+        return self.descriptor["name"]
+
+    @property
+    def csv_path(self) -> Path:
+        return safe_path(self.root, self.descriptor["path"])
+
+    @property
+    def parquet_path(self) -> Path:
+        return self.csv_path.with_suffix(".parquet")
+
+    @cached_property
+    def schema(self) -> dict:
+        schema = self.descriptor.get("schema")
+        if isinstance(schema, dict):
+            return schema
+        return read_json(safe_path(self.root, schema), f"schema of {self.name}")
+
+
+def read_json(path: Path, what: str) -> dict:
+    """Read a JSON object, turning every failure into a PackageError."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackageError(f"{what}: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackageError(f"{what}: cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise PackageError(f"{what}: {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise PackageError(f"{what}: {path} must hold a JSON object")
+    return data
+
+
+class DataPackage:
+    """A data package on disk. ``DataPackage()`` is the bundled one."""
+
+    def __init__(self, path: str | Path | None = None):
+        if path is None:
+            self.descriptor_path = bundled_root() / DESCRIPTOR
+        else:
+            path = Path(path)
+            self.descriptor_path = path / DESCRIPTOR if path.is_dir() else path
+        self.root = self.descriptor_path.parent
+        self.descriptor = read_json(self.descriptor_path, "data package")
+        entries = self.descriptor.get("resources")
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("path"), str)
+            for e in entries
+        ):
+            raise PackageError(f"{self.descriptor_path}: 'resources' must be a list of objects with name and path")
+        self.resources = {e["name"]: Resource(self.root, e) for e in entries}
+
+    @property
+    def version(self) -> str:
+        return str(self.descriptor.get("version", ""))
+
+    def resource(self, name: str) -> Resource:
+        if name not in self.resources:
+            raise ValueError(f"unknown table {name!r}; the tables are: {', '.join(self.resources)}")
+        return self.resources[name]

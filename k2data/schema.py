@@ -1,0 +1,156 @@
+"""Table Schema -> pandas dtypes, typed parsing, pandera checks and the data dictionary.
+
+This is the one place where a column's rules are turned into code; every rule comes from the
+Table Schema JSON files in ``schemas/``.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def fields(schema: dict) -> list[dict]:
+    return schema.get("fields", [])
+
+
+def field_names(schema: dict) -> list[str]:
+    return [f["name"] for f in fields(schema)]
+
+
+def constraints(field: dict) -> dict:
+    return field.get("constraints", {})
+
+
+def primary_key(schema: dict) -> list[str]:
+    key = schema.get("primaryKey", [])
+    return [key] if isinstance(key, str) else list(key)
+
+
+def foreign_keys(schema: dict) -> list[tuple[str, str, str]]:
+    """(column, parent table, parent column) for each single-column foreign key."""
+    out = []
+    for fk in schema.get("foreignKeys", []):
+        cols = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
+        ref = fk["reference"]
+        ref_cols = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
+        out.extend((c, ref["resource"], r) for c, r in zip(cols, ref_cols))
+    return out
+
+
+def dtype(field: dict):
+    """The pandas dtype a column is loaded as."""
+    enum = constraints(field).get("enum")
+    if enum is not None:
+        return pd.CategoricalDtype(categories=enum, ordered=False)
+    return {
+        "integer": "Int64",
+        "number": "Float64",
+        "boolean": "boolean",
+        "date": "datetime64[us]",
+    }.get(field["type"], "str")
+
+
+def arrow_type(field: dict):
+    """The Parquet (Arrow) type a column is stored as."""
+    import pyarrow as pa
+
+    return {
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+    }.get(field["type"], pa.string())
+
+
+def parse_column(raw: pd.Series, field: dict, missing: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of CSV text into its declared type.
+
+    Returns the typed values (categoricals not yet applied) and a mask of the cells whose text is
+    not a value of that type. Missing values become NA.
+    """
+    is_missing = raw.isin(missing)
+    text = raw.where(~is_missing)
+    kind = field["type"]
+    if kind == "integer":
+        ok = text.str.fullmatch(INTEGER.pattern).fillna(False).astype(bool)
+        values = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+    elif kind == "number":
+        values = pd.to_numeric(text, errors="coerce").astype("Float64")
+        ok = values.notna() & np.isfinite(values.fillna(0).to_numpy(dtype=float))
+        values = values.where(ok)
+    elif kind == "boolean":
+        truthy = text.isin(field.get("trueValues", ["true"]))
+        falsy = text.isin(field.get("falseValues", ["false"]))
+        ok = truthy | falsy
+        values = pd.Series(pd.NA, index=raw.index, dtype="boolean").mask(truthy, True).mask(falsy, False)
+    elif kind == "date":
+        values = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype("datetime64[us]")
+        ok = values.notna()
+    else:
+        values = text.astype("str")
+        ok = pd.Series(True, index=raw.index)
+    bad = ~is_missing & ~ok
+    return values, bad
+
+
+def apply_dtypes(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """Cast parsed or Parquet-read columns to the declared pandas dtypes, in schema order."""
+    out = {}
+    for field in fields(schema):
+        column = frame[field["name"]]
+        target = dtype(field)
+        if field["type"] == "date":
+            column = pd.to_datetime(column)
+        out[field["name"]] = column.astype(target)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def pandera_schema(schema: dict, name: str = ""):
+    """A pandera DataFrameSchema of a Table Schema's column rules (types are parsed before; the
+    primary key is checked by the validator, which names the row that first used a key)."""
+    import pandera.pandas as pa
+
+    columns = {}
+    for field in fields(schema):
+        c = constraints(field)
+        checks = []
+        if "enum" in c:
+            checks.append(pa.Check(lambda s, allowed=tuple(c["enum"]): s.astype("str").isin(allowed),
+                                   name="enum", error="is not one of: " + ", ".join(c["enum"])))
+        if "pattern" in c:
+            checks.append(pa.Check(lambda s, p=c["pattern"]: s.astype("str").str.fullmatch(p),
+                                   name="pattern", error=f"does not match the pattern {c['pattern']}"))
+        if "minimum" in c:
+            checks.append(pa.Check.ge(c["minimum"], name="minimum", error=f"is below the minimum {c['minimum']}"))
+        if "maximum" in c:
+            checks.append(pa.Check.le(c["maximum"], name="maximum", error=f"is above the maximum {c['maximum']}"))
+        columns[field["name"]] = pa.Column(
+            checks=checks,
+            nullable=not c.get("required", False),
+            unique=bool(c.get("unique")),
+            required=True,
+        )
+    return pa.DataFrameSchema(columns, name=name)
+
+
+def describe(schema: dict) -> pd.DataFrame:
+    """The data dictionary of a table: one row per column."""
+    rows = []
+    for field in fields(schema):
+        c = dict(constraints(field))
+        required = bool(c.pop("required", False))
+        rows.append({
+            "column": field["name"],
+            "type": field["type"],
+            "required": required,
+            "constraints": "; ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in c.items()),
+            "description": field.get("description", ""),
+            "example": "" if field.get("example") is None else str(field["example"]),
+        })
+    return pd.DataFrame(rows).astype({"required": "boolean"} | {k: "str" for k in
+                                      ("column", "type", "constraints", "description", "example")})
