@@ -7,7 +7,7 @@
     >>> print(k2data.cite("bibtex"))
 """
 from .cite import cite
-from .load import bundled, describe, load, load_all, tables
+from .loader import bundled, describe, load, load_all, tables
 
 __version__ = bundled().version
 

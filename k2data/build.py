@@ -5,9 +5,8 @@ import json
 from pathlib import Path
 
 from . import schema as ts
-from .load import PARQUET_SOURCE_KEY, parse, read_csv_text
-from .package import DataPackage, Resource
-from .validate.files import sha256
+from .loader import PARQUET_SOURCE_KEY, parse, read_csv_text
+from .package import DataPackage, Resource, sha256
 
 
 class BuildError(ValueError):

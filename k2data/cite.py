@@ -6,7 +6,7 @@ from .package import DataPackage
 
 def cite(style: str = "text", package: DataPackage | None = None) -> str:
     """Citation of the dataset version: style "text" or "bibtex"."""
-    from .load import bundled
+    from .loader import bundled
 
     d = (package or bundled()).descriptor
     authors = [c["title"] for c in d.get("contributors", []) if c.get("role") == "author"]

@@ -11,7 +11,7 @@ EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
 def cmd_info(args) -> int:
     from .cite import cite
-    from .load import bundled, load, tables
+    from .loader import bundled, load, tables
 
     print(f"k2data {bundled().version}: vitamin K2 and bone health evidence")
     for name in tables():

@@ -5,6 +5,7 @@ Resource paths that would leave the package folder are refused.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -70,6 +71,11 @@ class Resource:
         if isinstance(schema, dict):
             return schema
         return read_json(safe_path(self.root, schema), f"schema of {self.name}")
+
+
+def sha256(data: bytes) -> str:
+    """The Frictionless hash of some bytes: 'sha256:<hex>'."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def read_json(path: Path, what: str) -> dict:

@@ -98,16 +98,32 @@ def parse_column(raw: pd.Series, field: dict, missing: list[str]) -> tuple[pd.Se
     return values, bad
 
 
-def apply_dtypes(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
-    """Cast parsed or Parquet-read columns to the declared pandas dtypes, in schema order."""
+def apply_dtypes(frame: pd.DataFrame, schema: dict, categorical: bool = True) -> pd.DataFrame:
+    """Cast parsed or Parquet-read columns to the declared pandas dtypes, in schema order.
+
+    categorical=False keeps enum columns as strings (for comparing data that may break an enum).
+    """
     out = {}
     for field in fields(schema):
         column = frame[field["name"]]
-        target = dtype(field)
+        target = dtype(field) if categorical or "enum" not in constraints(field) else "str"
         if field["type"] == "date":
             column = pd.to_datetime(column)
         out[field["name"]] = column.astype(target)
     return pd.DataFrame(out, index=frame.index)
+
+
+RULE_MESSAGES = {
+    "enum": lambda c: "is not one of: " + ", ".join(c["enum"]),
+    "pattern": lambda c: f"does not match the pattern {c['pattern']}",
+    "minimum": lambda c: f"is below the minimum {c['minimum']}",
+    "maximum": lambda c: f"is above the maximum {c['maximum']}",
+}
+
+
+def column_rules(field: dict) -> list[str]:
+    """The value rules of a field, in the order its pandera checks are built."""
+    return [rule for rule in RULE_MESSAGES if rule in constraints(field)]
 
 
 def pandera_schema(schema: dict, name: str = ""):
@@ -115,26 +131,20 @@ def pandera_schema(schema: dict, name: str = ""):
     primary key is checked by the validator, which names the row that first used a key)."""
     import pandera.pandas as pa
 
+    builders = {
+        "enum": lambda c: pa.Check(lambda s, allowed=tuple(c["enum"]): s.astype("str").isin(allowed)),
+        "pattern": lambda c: pa.Check(lambda s, p=c["pattern"]: s.astype("str").str.fullmatch(p)),
+        "minimum": lambda c: pa.Check.ge(c["minimum"]),
+        "maximum": lambda c: pa.Check.le(c["maximum"]),
+    }
     columns = {}
     for field in fields(schema):
         c = constraints(field)
-        checks = []
-        if "enum" in c:
-            checks.append(pa.Check(lambda s, allowed=tuple(c["enum"]): s.astype("str").isin(allowed),
-                                   name="enum", error="is not one of: " + ", ".join(c["enum"])))
-        if "pattern" in c:
-            checks.append(pa.Check(lambda s, p=c["pattern"]: s.astype("str").str.fullmatch(p),
-                                   name="pattern", error=f"does not match the pattern {c['pattern']}"))
-        if "minimum" in c:
-            checks.append(pa.Check.ge(c["minimum"], name="minimum", error=f"is below the minimum {c['minimum']}"))
-        if "maximum" in c:
-            checks.append(pa.Check.le(c["maximum"], name="maximum", error=f"is above the maximum {c['maximum']}"))
-        columns[field["name"]] = pa.Column(
-            checks=checks,
-            nullable=not c.get("required", False),
-            unique=bool(c.get("unique")),
-            required=True,
-        )
+        checks = [builders[rule](c) for rule in column_rules(field)]
+        for check, rule in zip(checks, column_rules(field)):
+            check.name, check.error = rule, RULE_MESSAGES[rule](c)
+        columns[field["name"]] = pa.Column(checks=checks, nullable=not c.get("required", False),
+                                           unique=bool(c.get("unique")), required=True)
     return pa.DataFrameSchema(columns, name=name)
 
 

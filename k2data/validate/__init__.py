@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..load import parse
+from ..loader import parse
 from ..package import DataPackage
 from . import files, tables
 from .report import Problem, Report
@@ -38,7 +38,7 @@ def validate(path: str | Path | None = None) -> Report:
         report.problems += tables.check_types(name, text, bad, resource.schema)
         report.problems += tables.check_constraints(name, typed, bad, resource.schema)
         report.problems += tables.check_primary_key(name, typed, resource.schema)
-        report.problems += files.check_parquet(resource, typed)
+        report.problems += files.check_parquet(resource, typed, files.sha256(data))
         typed_tables[name] = typed
     for name, typed in typed_tables.items():
         report.problems += tables.check_foreign_keys(name, typed, package.resources[name].schema, typed_tables)

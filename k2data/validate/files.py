@@ -3,18 +3,13 @@ and the Parquet copy holds the same data."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 
 import pandas as pd
 
 from .. import schema as ts
-from ..package import PackageError, Resource
+from ..package import PackageError, Resource, sha256
 from .report import Problem
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def read_bytes(resource: Resource) -> tuple[bytes | None, list[Problem]]:
@@ -116,11 +111,11 @@ def read_text_table(resource: Resource, data: bytes) -> tuple[pd.DataFrame | Non
     return table.to_pandas(), []
 
 
-def check_parquet(resource: Resource, typed: pd.DataFrame) -> list[Problem]:
+def check_parquet(resource: Resource, typed: pd.DataFrame, csv_hash: str) -> list[Problem]:
     """The Parquet copy, when present, must hold exactly the CSV's rows and values."""
     import pyarrow.parquet as pq
 
-    from ..load import PARQUET_SOURCE_KEY
+    from ..loader import PARQUET_SOURCE_KEY
 
     path, name = resource.parquet_path, resource.name
     if not path.is_file():
@@ -130,13 +125,13 @@ def check_parquet(resource: Resource, typed: pd.DataFrame) -> list[Problem]:
     except Exception as exc:  # any unreadable Parquet file is a problem to report, not a crash
         return [Problem(name, None, None, "parquet", f"{path.name} cannot be read: {exc}")]
     recorded = (table.schema.metadata or {}).get(PARQUET_SOURCE_KEY, b"").decode()
-    if recorded != resource.descriptor.get("hash"):
+    if recorded != csv_hash:
         return [Problem(name, None, None, "parquet",
                         f"{path.name} was not built from the current CSV; run `k2data build`")]
     if table.column_names != ts.field_names(resource.schema):
         return [Problem(name, None, None, "parquet", f"{path.name} columns differ from the schema; run `k2data build`")]
-    left = ts.apply_dtypes(typed.reset_index(drop=True), resource.schema)
-    right = ts.apply_dtypes(table.to_pandas(), resource.schema)
+    left = ts.apply_dtypes(typed.reset_index(drop=True), resource.schema, categorical=False)
+    right = ts.apply_dtypes(table.to_pandas(), resource.schema, categorical=False)
     if len(left) != len(right):
         return [Problem(name, None, None, "parquet",
                         f"{path.name} has {len(right)} rows, the CSV {len(left)}; run `k2data build`")]

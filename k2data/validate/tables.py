@@ -47,22 +47,17 @@ def check_constraints(name: str, typed: pd.DataFrame, bad: dict[str, pd.Series],
     out = []
     fields = {f["name"]: f for f in ts.fields(schema)}
     for case in cases.itertuples(index=False):
-        column, check, value, index = case.column, str(case.check), case.failure_case, case.index
+        column, index = case.column, case.index
         if column not in fields or pd.isna(index):
             continue
-        if check == "not_nullable":
+        if case.check == "not_nullable":
             if not bad[column].at[index]:
                 out.append(Problem(name, row_number(index), column, "required", "a value is required"))
             continue
-        rule = check if check in ("enum", "pattern", "minimum", "maximum") else "constraint"
-        c = ts.constraints(fields[column])
-        message = {
-            "enum": "is not one of: " + ", ".join(c.get("enum", [])),
-            "pattern": f"does not match the pattern {c.get('pattern')}",
-            "minimum": f"is below the minimum {c.get('minimum')}",
-            "maximum": f"is above the maximum {c.get('maximum')}",
-        }.get(rule, f"fails {check}")
-        out.append(Problem(name, row_number(index), column, rule, f"{show(value)} {message}"))
+        field = fields[column]
+        rule = ts.column_rules(field)[int(case.check_number)]
+        message = ts.RULE_MESSAGES[rule](ts.constraints(field))
+        out.append(Problem(name, row_number(index), column, rule, f"{show(case.failure_case)} {message}"))
     return out
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 import pandas as pd
 
 from . import schema as ts
-from .package import DataPackage, Resource
+from .package import DataPackage, Resource, sha256
 
 PARQUET_SOURCE_KEY = b"k2data:csv_sha256"
 
@@ -38,14 +38,13 @@ def parse(text: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, dict[str, pd.
 
 
 def parquet_is_current(resource: Resource) -> bool:
-    """True when the Parquet file was built from the CSV whose hash datapackage.json records."""
+    """True when the Parquet file was built from the CSV as it is now (its hash is recorded inside)."""
     import pyarrow.parquet as pq
 
     if not resource.parquet_path.is_file():
         return False
     metadata = pq.read_schema(resource.parquet_path).metadata or {}
-    recorded = resource.descriptor.get("hash", "")
-    return bool(recorded) and metadata.get(PARQUET_SOURCE_KEY, b"").decode() == recorded
+    return metadata.get(PARQUET_SOURCE_KEY, b"").decode() == sha256(resource.csv_path.read_bytes())
 
 
 def read_table(resource: Resource) -> pd.DataFrame:

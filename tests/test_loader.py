@@ -1,0 +1,113 @@
+"""The Python API: tables, load, load_all, describe, cite, exclude_retracted."""
+import csv
+import json
+
+import pandas as pd
+import pytest
+
+import k2data
+from k2data import loader as load_module
+from k2data import schema as ts
+from k2data.build import build
+from k2data.package import DataPackage
+
+from .conftest import ROOT
+
+
+def test_tables_lists_the_six_tables():
+    assert k2data.tables() == ["studies", "models", "interventions", "outcomes", "mechanisms", "reports"]
+
+
+@pytest.mark.parametrize("name", k2data.tables())
+def test_load_gives_schema_dtypes(name):
+    frame = k2data.load(name)
+    schema = json.loads((ROOT / "schemas" / f"{name}.json").read_text())
+    assert list(frame.columns) == [f["name"] for f in schema["fields"]]
+    for field in schema["fields"]:
+        column = frame[field["name"]]
+        enum = field.get("constraints", {}).get("enum")
+        if enum:
+            assert isinstance(column.dtype, pd.CategoricalDtype)
+            assert list(column.cat.categories) == enum
+        else:
+            expected = {"integer": "Int64", "number": "Float64", "boolean": "boolean",
+                        "date": "datetime64[us]", "string": "str"}[field["type"]]
+            assert str(column.dtype) == expected, (name, field["name"], column.dtype)
+
+
+def test_load_falls_back_to_csv_with_the_same_result(monkeypatch, package_copy):
+    for path in (package_copy / "tables").glob("*.parquet"):
+        path.unlink()
+    monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    from_csv = load_module.load("outcomes")
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(from_csv, k2data.load("outcomes"))
+
+
+def test_stale_parquet_is_not_read(monkeypatch, package_copy):
+    """A CSV edited after `k2data build` is what load() returns, not the older Parquet."""
+    path = package_copy / "tables" / "studies.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows[0]["title"] = "Edited title"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    assert load_module.load("studies")["title"].iloc[0] == "Edited title"
+
+
+def test_exclude_retracted_drops_the_study_and_every_row_on_it(monkeypatch, package_copy):
+    path = package_copy / "tables" / "studies.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    target = next(r for r in rows if r["study_id"] == "yamaguchi2011")
+    target["retracted"] = "true"
+    target["retraction_note"] = "test fixture"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    build(package_copy)
+    monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    for name in load_module.tables():
+        everything = load_module.load(name)
+        kept = load_module.load(name, exclude_retracted=True)
+        gone = (everything["study_id"] == "yamaguchi2011").sum()
+        assert gone > 0, name
+        assert len(kept) == len(everything) - gone
+        assert "yamaguchi2011" not in set(kept["study_id"])
+
+
+def test_load_all_returns_every_table():
+    tables = k2data.load_all()
+    assert list(tables) == k2data.tables()
+    assert all(len(frame) > 0 for frame in tables.values())
+
+
+def test_unknown_table_names_the_valid_ones():
+    with pytest.raises(ValueError, match="studies, models, interventions"):
+        k2data.load("outcome")
+
+
+def test_describe_is_the_data_dictionary():
+    dictionary = k2data.describe("outcomes")
+    schema = json.loads((ROOT / "schemas" / "outcomes.json").read_text())
+    assert list(dictionary.columns) == ["column", "type", "required", "constraints", "description", "example"]
+    assert dictionary["column"].tolist() == [f["name"] for f in schema["fields"]]
+    row = dictionary.set_index("column").loc["p_value"]
+    assert row["type"] == "number" and "maximum=1" in row["constraints"] and not row["required"]
+
+
+def test_cite_names_this_version():
+    assert f"version {k2data.__version__}" in k2data.cite()
+    bibtex = k2data.cite("bibtex")
+    assert bibtex.startswith("@misc{") and f"version = {{{k2data.__version__}}}" in bibtex
+    with pytest.raises(ValueError):
+        k2data.cite("apa")
+
+
+def test_parse_reports_cells_of_the_wrong_type():
+    field = {"name": "n", "type": "integer"}
+    values, bad = ts.parse_column(pd.Series(["3", "", "3.5", "x"]), field, [""])
+    assert bad.tolist() == [False, False, True, True]
+    assert values.iloc[0] == 3 and values.isna().tolist()[1:] == [True, True, True]

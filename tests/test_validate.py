@@ -1,0 +1,101 @@
+"""The validator reports each broken rule at its table, row and column; the CLI exit codes."""
+import csv
+import json
+
+import pytest
+
+from k2data.cli import main
+from k2data.validate import validate
+
+
+def edit_cell(package, table, row_id, column, value):
+    """Set one cell of a copied package's CSV (row_id = value of the first column)."""
+    path = package / "tables" / f"{table}.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    key = next(iter(rows[0]))
+    number = next(i for i, row in enumerate(rows) if row[key] == row_id)
+    rows[number][column] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return number + 2
+
+
+def problems(package):
+    return {(p.table, p.row, p.column, p.rule) for p in validate(package).problems}
+
+
+@pytest.mark.parametrize("table,row_id,column,value,rule", [
+    ("studies", "zhang2016a", "year", "twenty", "type"),
+    ("studies", "zhang2016a", "design", "trial", "enum"),
+    ("studies", "zhang2016a", "doi", "doi:10.7150/x", "pattern"),
+    ("studies", "zhang2016a", "title", "", "required"),
+    ("studies", "zhang2016a", "retracted", "yes", "type"),
+    ("outcomes", "huang2015_o4", "p_value", "1.5", "maximum"),
+    ("outcomes", "huang2015_o4", "model_id", "huang2015_nowhere", "foreign_key"),
+    ("interventions", "tang2021_hgfi_mk7", "study_id", "tang2099", "foreign_key"),
+    ("reports", "tang2021_r1", "published", "11/03/2021", "type"),
+])
+def test_each_broken_cell_is_reported_where_it_is(package_copy, table, row_id, column, value, rule):
+    row = edit_cell(package_copy, table, row_id, column, value)
+    found = problems(package_copy)
+    assert (table, row, column, rule) in found, found
+
+
+def test_duplicate_primary_key_names_the_first_use(package_copy):
+    row = edit_cell(package_copy, "models", "zhang2016a_rat", "model_id", "zhang2016a_bmsc")
+    report = validate(package_copy)
+    dup = [p for p in report.problems if p.rule == "primary_key"]
+    assert len(dup) == 1 and dup[0].table == "models" and "already used at row" in dup[0].message
+    assert dup[0].row == row
+
+
+def test_edited_csv_fails_hash_bytes_and_parquet_checks(package_copy):
+    edit_cell(package_copy, "studies", "zhang2016a", "notes", "changed")
+    rules = {p.rule for p in validate(package_copy).problems if p.table == "studies"}
+    assert {"hash", "bytes", "parquet"} <= rules
+
+
+def test_header_problems_are_reported(package_copy):
+    path = package_copy / "tables" / "reports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text(lines[0].replace("outlet", "outlet_name"), encoding="utf-8")
+    found = problems(package_copy)
+    assert ("reports", 1, "outlet_name", "header") in found
+    assert ("reports", 1, "outlet", "header") in found
+
+
+def test_every_problem_is_reported_at_once(package_copy):
+    edit_cell(package_copy, "studies", "zhang2016a", "year", "x")
+    edit_cell(package_copy, "outcomes", "tang2021_o1", "direction", "up")
+    tables = {p.table for p in validate(package_copy).problems if p.rule in ("type", "enum")}
+    assert tables == {"studies", "outcomes"}
+
+
+def test_cli_exit_codes_and_message_format(package_copy, capsys, tmp_path):
+    assert main(["validate", str(package_copy)]) == 0
+    row = edit_cell(package_copy, "outcomes", "tang2021_o1", "direction", "up")
+    capsys.readouterr()
+    assert main(["validate", str(package_copy)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    enum_lines = [line for line in out if line.startswith(f"outcomes:{row}:direction: 'up' is not one of:")]
+    assert len(enum_lines) == 1 and enum_lines[0].endswith("[enum]")
+    assert out[-1].startswith("invalid:")
+    assert main(["validate", str(package_copy), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["valid"] is False
+    assert {"table": "outcomes", "row": row, "column": "direction", "rule": "enum"}.items() <= next(
+        p for p in data["problems"] if p["rule"] == "enum").items()
+    assert main(["validate", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "broken.json").write_text("{not json")
+    assert main(["validate", str(tmp_path / "broken.json")]) == 2
+
+
+def test_resource_paths_may_not_leave_the_package(package_copy):
+    descriptor = json.loads((package_copy / "datapackage.json").read_text())
+    descriptor["resources"][0]["path"] = "../outside.csv"
+    (package_copy / "datapackage.json").write_text(json.dumps(descriptor))
+    found = validate(package_copy).problems
+    assert any(p.table == "studies" and p.rule == "path" and "leaves the package" in p.message for p in found)
