@@ -4,32 +4,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import schema as ts
-from .loader import PARQUET_SOURCE_KEY, parse, read_csv_text
-from .package import DataPackage, Resource, sha256
+from .package import PARQUET_SOURCE_KEY, DataPackage, Resource, sha256
+from .read import read_typed
 
 
 class BuildError(ValueError):
     """The CSVs cannot be built into Parquet (values of the wrong type)."""
 
 
-def write_parquet(resource: Resource, csv_hash: str) -> None:
-    import pyarrow as pa
+def write_parquet(resource: Resource, data: bytes, csv_hash: str) -> None:
+    """Write the typed table to tables/NAME.parquet, recording the hash of the CSV it came from."""
     import pyarrow.parquet as pq
 
-    schema = resource.schema
-    typed, bad = parse(read_csv_text(resource), schema)
-    broken = [name for name, mask in bad.items() if mask.any()]
-    if broken:
-        raise BuildError(f"{resource.name}: values of the wrong type in {', '.join(broken)}; "
-                         "run `k2data validate` for details")
-    arrays, arrow_fields = [], []
-    for field in ts.fields(schema):
-        kind = ts.arrow_type(field)
-        arrays.append(pa.array(typed[field["name"]], from_pandas=True).cast(kind))
-        arrow_fields.append(pa.field(field["name"], kind))
-    table = pa.Table.from_arrays(arrays, schema=pa.schema(arrow_fields, metadata={PARQUET_SOURCE_KEY: csv_hash}))
-    pq.write_table(table, resource.parquet_path)
+    table = read_typed(data, resource.schema)
+    if table is None:
+        raise BuildError(f"{resource.name}: some values do not parse; run `k2data validate` for details")
+    pq.write_table(table.replace_schema_metadata({PARQUET_SOURCE_KEY: csv_hash}), resource.parquet_path)
 
 
 def build(path: str | Path | None = None) -> list[str]:
@@ -42,7 +32,7 @@ def build(path: str | Path | None = None) -> list[str]:
         data = resource.csv_path.read_bytes()
         resource.descriptor["hash"] = sha256(data)
         resource.descriptor["bytes"] = len(data)
-        write_parquet(resource, resource.descriptor["hash"])
+        write_parquet(resource, data, resource.descriptor["hash"])
     package.descriptor_path.write_text(json.dumps(package.descriptor, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return list(package.resources)

@@ -6,10 +6,7 @@ from functools import lru_cache
 import pandas as pd
 
 from . import schema as ts
-from .package import DataPackage, Resource, sha256
-
-PARQUET_SOURCE_KEY = b"k2data:csv_sha256"
-
+from .package import PARQUET_SOURCE_KEY, DataPackage, Resource, sha256
 
 @lru_cache(maxsize=1)
 def bundled() -> DataPackage:
@@ -20,21 +17,6 @@ def bundled() -> DataPackage:
 def tables() -> list[str]:
     """Names of the tables, in package order."""
     return list(bundled().resources)
-
-
-def read_csv_text(resource: Resource) -> pd.DataFrame:
-    """A CSV as text cells, exactly as written (no NA guessing, no type guessing)."""
-    return pd.read_csv(resource.csv_path, dtype=str, keep_default_na=False, na_filter=False,
-                       encoding="utf-8")
-
-
-def parse(text: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Parse text cells into typed columns; also return the mask of unparseable cells per column."""
-    missing = schema.get("missingValues", [""])
-    typed, bad = {}, {}
-    for field in ts.fields(schema):
-        typed[field["name"]], bad[field["name"]] = ts.parse_column(text[field["name"]], field, missing)
-    return pd.DataFrame(typed, index=text.index), bad
 
 
 def parquet_is_current(resource: Resource) -> bool:
@@ -48,19 +30,20 @@ def parquet_is_current(resource: Resource) -> bool:
 
 
 def read_table(resource: Resource) -> pd.DataFrame:
-    """A table with declared dtypes: from Parquet when it is current, else from the CSV."""
+    """A table with declared dtypes: from Parquet when it was built from the current CSV, else the CSV."""
     schema = resource.schema
     if parquet_is_current(resource):
         import pyarrow.parquet as pq
 
-        frame = pq.read_table(resource.parquet_path).to_pandas()
+        table = pq.read_table(resource.parquet_path)
     else:
-        frame, bad = parse(read_csv_text(resource), schema)
-        broken = [name for name, mask in bad.items() if mask.any()]
-        if broken:
-            raise ValueError(f"table {resource.name!r} has values of the wrong type in "
-                             f"{', '.join(broken)}; run `k2data validate` for details")
-    return ts.apply_dtypes(frame, schema)
+        from .read import read_typed
+
+        table = read_typed(resource.csv_path.read_bytes(), schema)
+        if table is None:
+            raise ValueError(f"table {resource.name!r} has values that do not parse; "
+                             "run `k2data validate` for details")
+    return ts.apply_dtypes(table.to_pandas(), schema)
 
 
 def load(name: str, exclude_retracted: bool = False) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 DESCRIPTOR = "datapackage.json"
+PARQUET_SOURCE_KEY = b"k2data:csv_sha256"  # Parquet metadata: hash of the CSV it was built from
 
 
 class PackageError(Exception):

@@ -76,6 +76,8 @@ def parse_column(raw: pd.Series, field: dict, missing: list[str]) -> tuple[pd.Se
     is_missing = raw.isin(missing)
     text = raw.where(~is_missing)
     kind = field["type"]
+    if kind in ("integer", "number"):  # as Frictionless and Arrow read numbers: surrounding spaces ignored
+        text = text.str.strip()
     if kind == "integer":
         ok = text.str.fullmatch(INTEGER.pattern).fillna(False).astype(bool)
         values = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")

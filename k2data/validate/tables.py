@@ -1,14 +1,22 @@
-"""Checks derived from the Table Schemas: types, required, enum, pattern, minimum/maximum,
-primary keys and foreign keys."""
+"""Checks derived from the Table Schemas, run on Arrow columns: types, required, enum, pattern,
+minimum/maximum, text hygiene (whitespace, spreadsheet formulas), primary and foreign keys.
+
+Each check first looks at whole columns (null counts, distinct values) and only walks rows when
+something is wrong, so valid tables are checked at the speed of Arrow.
+"""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import schema as ts
 from .report import Problem
 
 TYPE_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
               "date": "a date YYYY-MM-DD", "string": "text"}
+FORMULA_START = "=+-@"
 
 
 def row_number(index) -> int:
@@ -21,55 +29,84 @@ def show(value) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def check_types(name: str, text: pd.DataFrame, bad: dict[str, pd.Series], schema: dict) -> list[Problem]:
+def rows_where(mask) -> np.ndarray:
+    """0-based indices where an Arrow boolean mask is true (nulls count as false)."""
+    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+
+
+def outside(column: pa.ChunkedArray, allowed: pa.Array):
+    """Mask of the non-null cells whose value is not in allowed."""
+    return pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=allowed)))
+
+
+def values_matching(column: pa.ChunkedArray, predicate) -> pa.Array:
+    """Distinct non-null values of a column for which predicate(distinct values) is true."""
+    distinct = pc.unique(column.drop_null())
+    return distinct.filter(pc.fill_null(predicate(distinct), False))
+
+
+def check_types(name: str, text: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
     out = []
     for field in ts.fields(schema):
-        mask = bad[field["name"]]
-        for index in mask.index[mask.to_numpy()]:
+        for index in np.flatnonzero(bad[field["name"]]):
             out.append(Problem(name, row_number(index), field["name"], "type",
-                               f"{show(text.at[index, field['name']])} is not {TYPE_WORDS.get(field['type'], field['type'])}"))
+                               f"{show(text[field['name']][int(index)].as_py())} is not "
+                               f"{TYPE_WORDS.get(field['type'], field['type'])}"))
     return out
 
 
-def check_constraints(name: str, typed: pd.DataFrame, bad: dict[str, pd.Series], schema: dict) -> list[Problem]:
-    """required, enum, pattern, minimum, maximum through pandera; cells of the wrong type are skipped."""
-    import pandera.pandas as pa
+def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None) -> list[Problem]:
+    """required, enum, pattern, minimum, maximum, whitespace and formula for one column."""
+    c, col, out = ts.constraints(field), field["name"], []
 
-    frame = typed.copy()
-    for column, mask in bad.items():
-        if mask.any():  # a type error is reported once, not again as 'required'
-            frame[column] = frame[column].where(~mask)
-    try:
-        ts.pandera_schema(schema, name).validate(frame, lazy=True)
-        return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
+    def report(mask, rule, message):
+        for index in rows_where(mask):
+            if already_bad is None or not already_bad[index]:
+                value = column[int(index)].as_py()
+                out.append(Problem(name, row_number(index), col, rule,
+                                   message if value is None else f"{show(value)} {message}"))
+
+    if c.get("required") and column.null_count:
+        report(pc.is_null(column), "required", "a value is required")
+    if "enum" in c:
+        report(outside(column, pa.array(c["enum"])), "enum", ts.RULE_MESSAGES["enum"](c))
+    if field["type"] == "string" and len(column):
+        rules = []
+        if "pattern" in c:
+            rules.append(("pattern", lambda v, p=f"^(?:{c['pattern']})$": pc.invert(pc.match_substring_regex(v, p)),
+                          ts.RULE_MESSAGES["pattern"](c)))
+        rules.append(("whitespace", lambda v: pc.match_substring_regex(v, r"^\s|\s$"),
+                      "has spaces or line breaks at its start or end"))
+        rules.append(("formula", lambda v: pc.match_substring_regex(v, "^[" + "\\".join(FORMULA_START) + "]"),
+                      "starts with = + - or @, which a spreadsheet runs as a formula"))
+        for rule, predicate, message in rules:
+            offenders = values_matching(column, predicate)
+            if len(offenders):
+                report(pc.is_in(column, value_set=offenders), rule, message)
+    for rule, compare in (("minimum", pc.less), ("maximum", pc.greater)):
+        if rule in c and column.null_count < len(column):
+            report(compare(column, pa.scalar(c[rule]).cast(column.type)), rule, ts.RULE_MESSAGES[rule](c))
+    return out
+
+
+def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
     out = []
-    fields = {f["name"]: f for f in ts.fields(schema)}
-    for case in cases.itertuples(index=False):
-        column, index = case.column, case.index
-        if column not in fields or pd.isna(index):
-            continue
-        if case.check == "not_nullable":
-            if not bad[column].at[index]:
-                out.append(Problem(name, row_number(index), column, "required", "a value is required"))
-            continue
-        field = fields[column]
-        rule = ts.column_rules(field)[int(case.check_number)]
-        message = ts.RULE_MESSAGES[rule](ts.constraints(field))
-        out.append(Problem(name, row_number(index), column, rule, f"{show(case.failure_case)} {message}"))
+    for field in ts.fields(schema):
+        out += check_column(name, field, table[field["name"]], bad.get(field["name"]))
     return out
 
 
-def check_primary_key(name: str, typed: pd.DataFrame, schema: dict) -> list[Problem]:
+def check_primary_key(name: str, table: pa.Table, schema: dict) -> list[Problem]:
     key = ts.primary_key(schema)
     if not key:
         return []
-    values = typed[key]
-    complete = values.notna().all(axis=1)
-    dup = values.duplicated(keep=False) & complete
-    out = []
-    first_row = {}
+    if len(key) == 1:
+        column = table[key[0]]
+        if pc.count_distinct(column).as_py() == len(column) - column.null_count:
+            return []
+    values = table.select(key).to_pandas()
+    dup = values.duplicated(keep=False) & values.notna().all(axis=1)
+    out, first_row = [], {}
     for index, row in values[dup].iterrows():
         k = tuple(row)
         if k in first_row:
@@ -80,8 +117,7 @@ def check_primary_key(name: str, typed: pd.DataFrame, schema: dict) -> list[Prob
     return out
 
 
-def check_foreign_keys(name: str, typed: pd.DataFrame, schema: dict,
-                       parents: dict[str, pd.DataFrame]) -> list[Problem]:
+def check_foreign_keys(name: str, table: pa.Table, schema: dict, parents: dict[str, pa.Table]) -> list[Problem]:
     """Every non-blank reference must name an existing row of the parent table."""
     out = []
     for column, parent, parent_column in ts.foreign_keys(schema):
@@ -89,9 +125,10 @@ def check_foreign_keys(name: str, typed: pd.DataFrame, schema: dict,
             out.append(Problem(name, None, column, "foreign_key",
                                f"refers to table {parent!r}, which is missing or unreadable"))
             continue
-        values = typed[column]
-        missing = values.notna() & ~values.isin(parents[parent][parent_column].dropna())
-        for index in values.index[missing.to_numpy()]:
+        values = table[column]
+        known = parents[parent][parent_column].combine_chunks().drop_null()
+        for index in rows_where(outside(values, known)):
             out.append(Problem(name, row_number(index), column, "foreign_key",
-                               f"{show(values.at[index])} is not a {parent}.{parent_column}"))
+                               f"{show(values[int(index)].as_py())} is not a {parent}.{parent_column}"))
     return out
+

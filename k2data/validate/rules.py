@@ -1,0 +1,239 @@
+"""The registry of validation rules: every rule a contributor can break, by name.
+
+File and column rules are derived from the Table Schemas (files.py, tables.py); the cross-field
+and cross-table rules of the data model are defined here, each as one function.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .report import Problem
+from .tables import row_number, show
+
+SCHEMA_RULES = {
+    "path": "a resource path must stay inside the package: no URL, absolute path, '..' or outside link",
+    "file": "the resource file must exist and be readable",
+    "schema": "the resource's Table Schema must be readable JSON",
+    "encoding": "CSV files are UTF-8 without a byte-order mark",
+    "header": "the header lists the schema's fields, once each, in schema order",
+    "row_width": "every row has as many cells as the header",
+    "hash": "the sha256 hash in datapackage.json matches the file",
+    "bytes": "the size in datapackage.json matches the file",
+    "parquet": "tables/NAME.parquet was built from the current CSV and holds exactly its values",
+    "type": "a cell parses as its column's type (integer, number, boolean, date YYYY-MM-DD)",
+    "required": "a required column has a value in every row",
+    "enum": "a controlled-vocabulary column holds one of its declared values",
+    "pattern": "an identifier or code matches its column's pattern (DOI, PMID, IDs, CURIEs)",
+    "minimum": "a number is not below its column's minimum",
+    "maximum": "a number is not above its column's maximum",
+    "whitespace": "a text cell has no spaces or line breaks at its start or end",
+    "formula": "a text cell does not start with = + - or @ (a spreadsheet would run it)",
+    "primary_key": "a row's key is unique in its table",
+    "foreign_key": "a reference names an existing row of the table it points to",
+}
+
+
+class Tables:
+    """The typed tables of a package, handed out as pandas frames of the columns a rule needs."""
+
+    def __init__(self, arrow: dict[str, pa.Table]):
+        self.arrow = arrow
+
+    def has(self, *names: str) -> bool:
+        return all(name in self.arrow for name in names)
+
+    def frame(self, name: str, *columns: str) -> pd.DataFrame:
+        return self.arrow[name].select(list(columns)).to_pandas()
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    tables: tuple[str, ...]
+    check: Callable[[Tables], Iterable[Problem]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str, description: str, *tables: str):
+    """Register a cross-field or cross-table rule that needs the given tables."""
+    def register(check):
+        RULES[name] = Rule(name, description, tables, check)
+        return check
+    return register
+
+
+def problems_at(table: str, column: str, rule_name: str, mask: pd.Series, message: Callable[[int], str]):
+    for index in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
+        yield Problem(table, row_number(index), column, rule_name, message(int(index)))
+
+
+@rule("study_identifier", "every study has a DOI or a PMID", "studies")
+def study_identifier(t: Tables):
+    s = t.frame("studies", "doi", "pmid")
+    yield from problems_at("studies", "doi", "study_identifier", s["doi"].isna() & s["pmid"].isna(),
+                           lambda i: "a study needs a DOI or a PMID (or both)")
+
+
+@rule("retraction_note", "a retracted study says why in retraction_note, and only a retracted one", "studies")
+def retraction_note(t: Tables):
+    s = t.frame("studies", "retracted", "retraction_note")
+    retracted = s["retracted"].fillna(False).astype(bool)
+    yield from problems_at("studies", "retraction_note", "retraction_note", retracted & s["retraction_note"].isna(),
+                           lambda i: "a retracted study needs a retraction_note")
+
+
+CHILD_KEYS = {"models": "model_id", "interventions": "intervention_id", "outcomes": "outcome_id",
+              "mechanisms": "mechanism_id", "reports": "report_id"}
+
+
+@rule("child_id_prefix", "a child row's key starts with its study_id and '_'", *CHILD_KEYS)
+def child_id_prefix(t: Tables):
+    for table, key in CHILD_KEYS.items():
+        if not t.has(table):
+            continue
+        f = t.frame(table, key, "study_id")
+        ok = pd.Series([k.startswith(f"{s}_") if isinstance(k, str) and isinstance(s, str) else True
+                        for k, s in zip(f[key], f["study_id"])], index=f.index)
+        yield from problems_at(table, key, "child_id_prefix", ~ok,
+                               lambda i, f=f, key=key: f"{show(f[key].iat[i])} does not start with "
+                                                       f"{show(str(f['study_id'].iat[i]) + '_')}")
+
+
+LINKS = [("interventions", "model_id", "models", "model_id"), ("outcomes", "model_id", "models", "model_id"),
+         ("outcomes", "intervention_id", "interventions", "intervention_id"),
+         ("outcomes", "comparator_id", "interventions", "intervention_id"),
+         ("mechanisms", "model_id", "models", "model_id")]
+
+
+@rule("same_study", "a row's model, arm and comparator belong to the row's own study",
+      "models", "interventions", "outcomes", "mechanisms")
+def same_study(t: Tables):
+    for table, column, parent, key in LINKS:
+        if not t.has(table, parent):
+            continue
+        f = t.frame(table, column, "study_id")
+        owner = t.frame(parent, key, "study_id").drop_duplicates(key).set_index(key)["study_id"]
+        theirs = f[column].map(owner)
+        yield from problems_at(table, column, "same_study", theirs.notna() & (theirs != f["study_id"]),
+                               lambda i, f=f, theirs=theirs, column=column, parent=parent:
+                               f"{show(f[column].iat[i])} belongs to study {show(theirs.iat[i])}, "
+                               f"not {show(f['study_id'].iat[i])}")
+
+
+@rule("k2_arm", "an outcome's intervention_id is an experimental (vitamin K2) arm, and its comparator another arm",
+      "interventions", "outcomes")
+def k2_arm(t: Tables):
+    o = t.frame("outcomes", "intervention_id", "comparator_id")
+    role = t.frame("interventions", "intervention_id", "role").drop_duplicates("intervention_id")
+    role = role.set_index("intervention_id")["role"].astype("str")
+    arm_role = o["intervention_id"].map(role)
+    yield from problems_at("outcomes", "intervention_id", "k2_arm", arm_role.notna() & (arm_role != "experimental"),
+                           lambda i: f"{show(o['intervention_id'].iat[i])} is a {arm_role.iat[i]} arm, "
+                                     "not the experimental (K2) arm")
+    yield from problems_at("outcomes", "comparator_id", "k2_arm", o["comparator_id"] == o["intervention_id"],
+                           lambda i: "the comparator is the K2 arm itself")
+
+
+RATIO_MEASURES = ("rr", "or", "hr")
+
+
+def effects(t: Tables) -> pd.DataFrame:
+    f = t.frame("outcomes", "effect_measure", "effect_value", "ci_lower", "ci_upper", "significant")
+    f["effect_measure"] = f["effect_measure"].astype("str")
+    return f
+
+
+@rule("ci_bounds", "ci_lower <= effect_value <= ci_upper, and a CI has both bounds", "outcomes")
+def ci_bounds(t: Tables):
+    f = effects(t)
+    lo, est, hi = f["ci_lower"], f["effect_value"], f["ci_upper"]
+    yield from problems_at("outcomes", "ci_upper", "ci_bounds", lo.isna() != hi.isna(),
+                           lambda i: "a confidence interval needs both ci_lower and ci_upper")
+    yield from problems_at("outcomes", "ci_lower", "ci_bounds", lo > hi,
+                           lambda i: f"ci_lower {lo.iat[i]} is above ci_upper {hi.iat[i]}")
+    outside = (lo <= hi) & ((est < lo) | (est > hi))
+    yield from problems_at("outcomes", "effect_value", "ci_bounds", outside,
+                           lambda i: f"effect_value {est.iat[i]} lies outside its CI [{lo.iat[i]}, {hi.iat[i]}]")
+
+
+@rule("ratio_positive", "ratio measures (rr, or, hr) and their CI are above 0", "outcomes")
+def ratio_positive(t: Tables):
+    f = effects(t)
+    ratio = f["effect_measure"].isin(RATIO_MEASURES)
+    for column in ("effect_value", "ci_lower", "ci_upper"):
+        yield from problems_at("outcomes", column, "ratio_positive", ratio & (f[column] <= 0),
+                               lambda i, column=column: f"a ratio ({f['effect_measure'].iat[i]}) must be above 0, "
+                                                        f"got {f[column].iat[i]}")
+
+
+@rule("effect_measure", "effect_measure is 'none' exactly when there is no effect_value", "outcomes")
+def effect_measure(t: Tables):
+    f = effects(t)
+    none = f["effect_measure"] == "none"
+    yield from problems_at("outcomes", "effect_measure", "effect_measure", none & f["effect_value"].notna(),
+                           lambda i: "effect_value is given, so effect_measure cannot be 'none'")
+    yield from problems_at("outcomes", "effect_value", "effect_measure", ~none & f["effect_value"].isna(),
+                           lambda i: f"effect_measure is {f['effect_measure'].iat[i]!r} but effect_value is blank")
+
+
+@rule("significance_ci", "'significant' agrees with whether the CI excludes the null (0, or 1 for ratios)", "outcomes")
+def significance_ci(t: Tables):
+    f = effects(t)
+    null = np.where(f["effect_measure"].isin(RATIO_MEASURES), 1.0, 0.0)
+    excludes = (f["ci_lower"] > null) | (f["ci_upper"] < null)
+    known = f["significant"].notna() & f["ci_lower"].notna() & f["ci_upper"].notna() & (f["effect_measure"] != "none")
+    claims = f["significant"].fillna(False).astype(bool)
+    yield from problems_at("outcomes", "significant", "significance_ci", known & (claims != excludes),
+                           lambda i: f"significant is {str(claims.iat[i]).lower()} but the CI "
+                                     f"[{f['ci_lower'].iat[i]}, {f['ci_upper'].iat[i]}] "
+                                     f"{'excludes' if excludes.iat[i] else 'includes'} the null {null[i]:g}")
+
+
+@rule("pooled_n_studies", "a pooled estimate (an effect of a meta-analysis or systematic review) has n_studies",
+      "studies", "outcomes")
+def pooled_n_studies(t: Tables):
+    o = t.frame("outcomes", "study_id", "effect_value", "n_studies")
+    design = t.frame("studies", "study_id", "design").drop_duplicates("study_id").set_index("study_id")["design"]
+    pooled = o["study_id"].map(design.astype("str")).isin(["meta_analysis", "systematic_review"])
+    yield from problems_at("outcomes", "n_studies", "pooled_n_studies",
+                           pooled & o["effect_value"].notna() & o["n_studies"].isna(),
+                           lambda i: "a pooled estimate needs n_studies (the number of studies pooled)")
+
+
+@rule("p_qualifier", "p_value and p_qualifier are given together", "outcomes")
+def p_qualifier(t: Tables):
+    f = t.frame("outcomes", "p_value", "p_qualifier")
+    yield from problems_at("outcomes", "p_qualifier", "p_qualifier", f["p_value"].notna() & f["p_qualifier"].isna(),
+                           lambda i: "p_value is given, so say how: exact, less_than or greater_than")
+    yield from problems_at("outcomes", "p_value", "p_qualifier", f["p_value"].isna() & f["p_qualifier"].notna(),
+                           lambda i: "p_qualifier is given but p_value is blank")
+
+
+@rule("units", "a dose or duration value has its unit", "interventions")
+def units(t: Tables):
+    f = t.frame("interventions", "dose_value", "dose_unit", "duration_value", "duration_unit")
+    for value, unit in (("dose_value", "dose_unit"), ("duration_value", "duration_unit")):
+        yield from problems_at("interventions", unit, "units", f[value].notna() & f[unit].isna(),
+                               lambda i, value=value: f"{value} is given, so its unit is required")
+
+
+def check_rules(arrow: dict[str, pa.Table]) -> list[Problem]:
+    """Run every registered rule whose tables are all present and readable."""
+    tables, out = Tables(arrow), []
+    for r in RULES.values():
+        if r.name == "child_id_prefix" or tables.has(*r.tables):
+            out.extend(r.check(tables))
+    return out
+
+
+def catalogue() -> dict[str, str]:
+    """Every rule name with what it requires: the schema-derived ones, then the cross rules."""
+    return SCHEMA_RULES | {name: r.description for name, r in RULES.items()}
