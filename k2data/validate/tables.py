@@ -6,6 +6,8 @@ something is wrong, so valid tables are checked at the speed of Arrow.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -17,6 +19,7 @@ from .report import Problem
 TYPE_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
               "date": "a date YYYY-MM-DD", "string": "text"}
 FORMULA_START = "=+-@"
+TEXT_HAZARD = r"^[\s=+\-@]|\s$"  # one pass to see whether the whitespace or formula rule can fail
 
 
 def row_number(index) -> int:
@@ -39,12 +42,6 @@ def outside(column: pa.ChunkedArray, allowed: pa.Array):
     return pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=allowed)))
 
 
-def values_matching(column: pa.ChunkedArray, predicate) -> pa.Array:
-    """Distinct non-null values of a column for which predicate(distinct values) is true."""
-    distinct = pc.unique(column.drop_null())
-    return distinct.filter(pc.fill_null(predicate(distinct), False))
-
-
 def check_types(name: str, text: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
     out = []
     for field in ts.fields(schema):
@@ -55,8 +52,12 @@ def check_types(name: str, text: pa.Table, bad: dict[str, np.ndarray], schema: d
     return out
 
 
-def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None) -> list[Problem]:
-    """required, enum, pattern, minimum, maximum, whitespace and formula for one column."""
+def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None,
+                 distinct_counts: dict[str, int]) -> list[Problem]:
+    """required, enum, pattern, minimum, maximum, whitespace and formula for one column.
+
+    Records the number of distinct text values in distinct_counts (the primary-key check reuses it).
+    """
     c, col, out = ts.constraints(field), field["name"], []
 
     def report(mask, rule, message):
@@ -70,17 +71,18 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
         report(pc.is_null(column), "required", "a value is required")
     if "enum" in c:
         report(outside(column, pa.array(c["enum"])), "enum", ts.RULE_MESSAGES["enum"](c))
-    if field["type"] == "string" and len(column):
-        rules = []
-        if "pattern" in c:
-            rules.append(("pattern", lambda v, p=f"^(?:{c['pattern']})$": pc.invert(pc.match_substring_regex(v, p)),
-                          ts.RULE_MESSAGES["pattern"](c)))
-        rules.append(("whitespace", lambda v: pc.match_substring_regex(v, r"^\s|\s$"),
-                      "has spaces or line breaks at its start or end"))
-        rules.append(("formula", lambda v: pc.match_substring_regex(v, "^[" + "\\".join(FORMULA_START) + "]"),
-                      "starts with = + - or @, which a spreadsheet runs as a formula"))
-        for rule, predicate, message in rules:
-            offenders = values_matching(column, predicate)
+    if field["type"] == "string" and column.null_count < len(column):
+        distinct = pc.unique(column.drop_null())  # text rules look at each distinct value once
+        distinct_counts[col] = len(distinct)
+        rules = [("pattern", pc.invert(pc.match_substring_regex(distinct, f"^(?:{c['pattern']})$")),
+                  ts.RULE_MESSAGES["pattern"](c))] if "pattern" in c else []
+        if pc.any(pc.match_substring_regex(distinct, TEXT_HAZARD)).as_py():
+            rules += [("whitespace", pc.match_substring_regex(distinct, r"^\s|\s$"),
+                       "has spaces or line breaks at its start or end"),
+                      ("formula", pc.match_substring_regex(distinct, "^[" + re.escape(FORMULA_START) + "]"),
+                       "starts with = + - or @, which a spreadsheet runs as a formula")]
+        for rule, hit, message in rules:
+            offenders = distinct.filter(hit)
             if len(offenders):
                 report(pc.is_in(column, value_set=offenders), rule, message)
     for rule, compare in (("minimum", pc.less), ("maximum", pc.greater)):
@@ -90,19 +92,22 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
 
 
 def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
-    out = []
+    out, distinct_counts = [], {}
     for field in ts.fields(schema):
-        out += check_column(name, field, table[field["name"]], bad.get(field["name"]))
-    return out
+        out += check_column(name, field, table[field["name"]], bad.get(field["name"]), distinct_counts)
+    return out + check_primary_key(name, table, schema, distinct_counts)
 
 
-def check_primary_key(name: str, table: pa.Table, schema: dict) -> list[Problem]:
+def check_primary_key(name: str, table: pa.Table, schema: dict, distinct_counts: dict[str, int]) -> list[Problem]:
     key = ts.primary_key(schema)
     if not key:
         return []
     if len(key) == 1:
         column = table[key[0]]
-        if pc.count_distinct(column).as_py() == len(column) - column.null_count:
+        distinct = distinct_counts.get(key[0])
+        if distinct is None:
+            distinct = pc.count_distinct(column).as_py()
+        if distinct == len(column) - column.null_count:
             return []
     values = table.select(key).to_pandas()
     dup = values.duplicated(keep=False) & values.notna().all(axis=1)
