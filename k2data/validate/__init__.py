@@ -48,7 +48,7 @@ def validate(path: str | Path | None = None) -> Report:
     """
     package = DataPackage(path)
     report = Report(tables=list(package.resources))
-    typed_tables = {}
+    typed_tables, unparsed_rows = {}, {}
     with ThreadPoolExecutor(max_workers=2) as helper:  # hashing and Parquet reads overlap the checks
         for name, resource in package.resources.items():
             try:
@@ -71,7 +71,10 @@ def validate(path: str | Path | None = None) -> Report:
             if parquet is not None:
                 report.problems += files.check_parquet(resource, typed, digest.result(), *parquet.result())
             typed_tables[name] = typed
+            if bad:
+                unparsed_rows[name] = np.logical_or.reduce(list(bad.values()))
     for name, typed in typed_tables.items():
-        report.problems += tables.check_foreign_keys(name, typed, package.resources[name].schema, typed_tables)
-    report.problems += check_rules(typed_tables)
+        report.problems += tables.check_foreign_keys(name, typed, package.resources[name].schema, typed_tables,
+                                                     declared=set(package.resources))
+    report.problems += check_rules(typed_tables, unparsed_rows)
     return report

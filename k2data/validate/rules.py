@@ -46,10 +46,21 @@ def lookup(values: pa.ChunkedArray, keys: pa.ChunkedArray, attribute: pa.Chunked
 
 
 class Tables:
-    """The typed tables of a package, handed out as pandas frames of the columns a rule needs."""
+    """The typed tables of a package, handed out as pandas frames of the columns a rule needs.
 
-    def __init__(self, arrow: dict[str, pa.Table]):
+    Rows with a cell that did not parse are left out of the rules' findings: the type problem is
+    reported already, and the blank it leaves would only echo it.
+    """
+
+    def __init__(self, arrow: dict[str, pa.Table], unparsed_rows: dict[str, np.ndarray]):
         self.arrow = arrow
+        self.unparsed_rows = unparsed_rows
+
+    def problems(self, table: str, column: str, rule_name: str, mask: pd.Series, message: Callable[[int], str]):
+        skip = self.unparsed_rows.get(table)
+        for index in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
+            if skip is None or not skip[index]:
+                yield Problem(table, row_number(index), column, rule_name, message(int(index)))
 
     def has(self, *names: str) -> bool:
         return all(name in self.arrow for name in names)
@@ -77,15 +88,10 @@ def rule(name: str, description: str, *tables: str):
     return register
 
 
-def problems_at(table: str, column: str, rule_name: str, mask: pd.Series, message: Callable[[int], str]):
-    for index in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
-        yield Problem(table, row_number(index), column, rule_name, message(int(index)))
-
-
 @rule("study_identifier", "every study has a DOI or a PMID", "studies")
 def study_identifier(t: Tables):
     s = t.frame("studies", "doi", "pmid")
-    yield from problems_at("studies", "doi", "study_identifier", s["doi"].isna() & s["pmid"].isna(),
+    yield from t.problems("studies", "doi", "study_identifier", s["doi"].isna() & s["pmid"].isna(),
                            lambda i: "a study needs a DOI or a PMID (or both)")
 
 
@@ -93,7 +99,7 @@ def study_identifier(t: Tables):
 def retraction_note(t: Tables):
     s = t.frame("studies", "retracted", "retraction_note")
     retracted = s["retracted"].fillna(False).astype(bool)
-    yield from problems_at("studies", "retraction_note", "retraction_note", retracted & s["retraction_note"].isna(),
+    yield from t.problems("studies", "retraction_note", "retraction_note", retracted & s["retraction_note"].isna(),
                            lambda i: "a retracted study needs a retraction_note")
 
 
@@ -110,7 +116,7 @@ def child_id_prefix(t: Tables):
         prefix = pc.struct_field(pc.extract_regex(keys, r"^(?P<study>[^_]*)_"), "study")
         wrong = pd.Series(pc.fill_null(pc.not_equal(prefix, studies), True).to_numpy(zero_copy_only=False))
         wrong &= pd.Series(pc.and_(pc.is_valid(keys), pc.is_valid(studies)).to_numpy(zero_copy_only=False))
-        yield from problems_at(table, key, "child_id_prefix", wrong,
+        yield from t.problems(table, key, "child_id_prefix", wrong,
                                lambda i, keys=keys, studies=studies: f"{show(keys[i].as_py())} does not start "
                                                                      f"with {show(str(studies[i].as_py()) + '_')}")
 
@@ -130,7 +136,7 @@ def same_study(t: Tables):
         child, parents = t.arrow[table], t.arrow[parent]
         theirs = lookup(child[column], parents[key], parents["study_id"])
         own = pd.Series(child["study_id"].to_numpy(zero_copy_only=False))
-        yield from problems_at(table, column, "same_study", theirs.notna() & (theirs != own),
+        yield from t.problems(table, column, "same_study", theirs.notna() & (theirs != own),
                                lambda i, child=child, theirs=theirs, column=column:
                                f"{show(child[column][i].as_py())} belongs to study {show(theirs.iat[i])}, "
                                f"not {show(own.iat[i])}")
@@ -142,10 +148,10 @@ def k2_arm(t: Tables):
     o = t.frame("outcomes", "intervention_id", "comparator_id")
     arms = t.arrow["interventions"]
     arm_role = lookup(t.arrow["outcomes"]["intervention_id"], arms["intervention_id"], arms["role"])
-    yield from problems_at("outcomes", "intervention_id", "k2_arm", arm_role.notna() & (arm_role != "experimental"),
+    yield from t.problems("outcomes", "intervention_id", "k2_arm", arm_role.notna() & (arm_role != "experimental"),
                            lambda i: f"{show(o['intervention_id'].iat[i])} is a {arm_role.iat[i]} arm, "
                                      "not the experimental (K2) arm")
-    yield from problems_at("outcomes", "comparator_id", "k2_arm", o["comparator_id"] == o["intervention_id"],
+    yield from t.problems("outcomes", "comparator_id", "k2_arm", o["comparator_id"] == o["intervention_id"],
                            lambda i: "the comparator is the K2 arm itself")
 
 
@@ -162,12 +168,12 @@ def effects(t: Tables) -> pd.DataFrame:
 def ci_bounds(t: Tables):
     f = effects(t)
     lo, est, hi = f["ci_lower"], f["effect_value"], f["ci_upper"]
-    yield from problems_at("outcomes", "ci_upper", "ci_bounds", lo.isna() != hi.isna(),
+    yield from t.problems("outcomes", "ci_upper", "ci_bounds", lo.isna() != hi.isna(),
                            lambda i: "a confidence interval needs both ci_lower and ci_upper")
-    yield from problems_at("outcomes", "ci_lower", "ci_bounds", lo > hi,
+    yield from t.problems("outcomes", "ci_lower", "ci_bounds", lo > hi,
                            lambda i: f"ci_lower {lo.iat[i]} is above ci_upper {hi.iat[i]}")
     outside = (lo <= hi) & ((est < lo) | (est > hi))
-    yield from problems_at("outcomes", "effect_value", "ci_bounds", outside,
+    yield from t.problems("outcomes", "effect_value", "ci_bounds", outside,
                            lambda i: f"effect_value {est.iat[i]} lies outside its CI [{lo.iat[i]}, {hi.iat[i]}]")
 
 
@@ -176,7 +182,7 @@ def ratio_positive(t: Tables):
     f = effects(t)
     ratio = f["effect_measure"].isin(RATIO_MEASURES)
     for column in ("effect_value", "ci_lower", "ci_upper"):
-        yield from problems_at("outcomes", column, "ratio_positive", ratio & (f[column] <= 0),
+        yield from t.problems("outcomes", column, "ratio_positive", ratio & (f[column] <= 0),
                                lambda i, column=column: f"a ratio ({f['effect_measure'].iat[i]}) must be above 0, "
                                                         f"got {f[column].iat[i]}")
 
@@ -185,9 +191,9 @@ def ratio_positive(t: Tables):
 def effect_measure(t: Tables):
     f = effects(t)
     none = f["effect_measure"] == "none"
-    yield from problems_at("outcomes", "effect_measure", "effect_measure", none & f["effect_value"].notna(),
+    yield from t.problems("outcomes", "effect_measure", "effect_measure", none & f["effect_value"].notna(),
                            lambda i: "effect_value is given, so effect_measure cannot be 'none'")
-    yield from problems_at("outcomes", "effect_value", "effect_measure", ~none & f["effect_value"].isna(),
+    yield from t.problems("outcomes", "effect_value", "effect_measure", ~none & f["effect_value"].isna(),
                            lambda i: f"effect_measure is {f['effect_measure'].iat[i]!r} but effect_value is blank")
 
 
@@ -198,7 +204,7 @@ def significance_ci(t: Tables):
     excludes = (f["ci_lower"] > null) | (f["ci_upper"] < null)
     known = f["significant"].notna() & f["ci_lower"].notna() & f["ci_upper"].notna() & (f["effect_measure"] != "none")
     claims = f["significant"].fillna(False).astype(bool)
-    yield from problems_at("outcomes", "significant", "significance_ci", known & (claims != excludes),
+    yield from t.problems("outcomes", "significant", "significance_ci", known & (claims != excludes),
                            lambda i: f"significant is {str(claims.iat[i]).lower()} but the CI "
                                      f"[{f['ci_lower'].iat[i]}, {f['ci_upper'].iat[i]}] "
                                      f"{'excludes' if excludes.iat[i] else 'includes'} the null {null[i]:g}")
@@ -211,7 +217,7 @@ def pooled_n_studies(t: Tables):
     studies = t.arrow["studies"]
     design = lookup(t.arrow["outcomes"]["study_id"], studies["study_id"], studies["design"])
     pooled = design.isin(["meta_analysis", "systematic_review"])
-    yield from problems_at("outcomes", "n_studies", "pooled_n_studies",
+    yield from t.problems("outcomes", "n_studies", "pooled_n_studies",
                            pooled & o["effect_value"].notna() & o["n_studies"].isna(),
                            lambda i: "a pooled estimate needs n_studies (the number of studies pooled)")
 
@@ -219,9 +225,9 @@ def pooled_n_studies(t: Tables):
 @rule("p_qualifier", "p_value and p_qualifier are given together", "outcomes")
 def p_qualifier(t: Tables):
     f = t.frame("outcomes", "p_value", "p_qualifier")
-    yield from problems_at("outcomes", "p_qualifier", "p_qualifier", f["p_value"].notna() & f["p_qualifier"].isna(),
+    yield from t.problems("outcomes", "p_qualifier", "p_qualifier", f["p_value"].notna() & f["p_qualifier"].isna(),
                            lambda i: "p_value is given, so say how: exact, less_than or greater_than")
-    yield from problems_at("outcomes", "p_value", "p_qualifier", f["p_value"].isna() & f["p_qualifier"].notna(),
+    yield from t.problems("outcomes", "p_value", "p_qualifier", f["p_value"].isna() & f["p_qualifier"].notna(),
                            lambda i: "p_qualifier is given but p_value is blank")
 
 
@@ -229,13 +235,13 @@ def p_qualifier(t: Tables):
 def units(t: Tables):
     f = t.frame("interventions", "dose_value", "dose_unit", "duration_value", "duration_unit")
     for value, unit in (("dose_value", "dose_unit"), ("duration_value", "duration_unit")):
-        yield from problems_at("interventions", unit, "units", f[value].notna() & f[unit].isna(),
+        yield from t.problems("interventions", unit, "units", f[value].notna() & f[unit].isna(),
                                lambda i, value=value: f"{value} is given, so its unit is required")
 
 
-def check_rules(arrow: dict[str, pa.Table]) -> list[Problem]:
+def check_rules(arrow: dict[str, pa.Table], unparsed_rows: dict[str, np.ndarray]) -> list[Problem]:
     """Run every registered rule whose tables are all present and readable."""
-    tables, out = Tables(arrow), []
+    tables, out = Tables(arrow, unparsed_rows), []
     for r in RULES.values():
         if r.name == "child_id_prefix" or tables.has(*r.tables):
             out.extend(r.check(tables))

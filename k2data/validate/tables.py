@@ -122,13 +122,18 @@ def check_primary_key(name: str, table: pa.Table, schema: dict, distinct_counts:
     return out
 
 
-def check_foreign_keys(name: str, table: pa.Table, schema: dict, parents: dict[str, pa.Table]) -> list[Problem]:
-    """Every non-blank reference must name an existing row of the parent table."""
+def check_foreign_keys(name: str, table: pa.Table, schema: dict, parents: dict[str, pa.Table],
+                       declared: set[str]) -> list[Problem]:
+    """Every non-blank reference must name an existing row of the parent table.
+
+    A parent that is declared but could not be read has its own problems reported; its
+    references are not checked.
+    """
     out = []
     for column, parent, parent_column in ts.foreign_keys(schema):
+        if parent not in declared:
+            out.append(Problem(name, None, column, "foreign_key", f"refers to table {parent!r}, which the package lacks"))
         if parent not in parents:
-            out.append(Problem(name, None, column, "foreign_key",
-                               f"refers to table {parent!r}, which is missing or unreadable"))
             continue
         values = table[column]
         known = parents[parent][parent_column].combine_chunks().drop_null()
