@@ -44,6 +44,23 @@ def cmd_build(args) -> int:
     return EXIT_VALID
 
 
+def cmd_check_release(args) -> int:
+    from .release import check
+
+    problems = check(args.path)
+    for problem in problems:
+        print(f"check-release: {problem}")
+    print("release: ok" if not problems else f"release: {len(problems)} problem(s)")
+    return EXIT_VALID if not problems else EXIT_INVALID
+
+
+def cmd_release(args) -> int:
+    from .release import release
+
+    print(release(args.path))
+    return EXIT_VALID
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="k2data", description="Vitamin K2 and bone health evidence dataset.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -58,6 +75,12 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="write Parquet from the CSVs and refresh hash/bytes")
     b.add_argument("path", nargs="?", help="package folder (default: the checkout)")
     b.set_defaults(run=cmd_build)
+    r = sub.add_parser("check-release", help="fail when data or schemas changed without a version bump")
+    r.add_argument("path", nargs="?", help="package folder (default: the checkout)")
+    r.set_defaults(run=cmd_check_release)
+    r = sub.add_parser("release", help="record the bumped version in release.json (checks the bump is big enough)")
+    r.add_argument("path", nargs="?", help="package folder (default: the checkout)")
+    r.set_defaults(run=cmd_release)
     return p
 
 
@@ -67,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (PackageError, ValueError, OSError) as exc:
         print(f"k2data {args.command}: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception as exc:  # never a traceback for a user; say what broke and where to report it
+        print(f"k2data {args.command}: unexpected {type(exc).__name__}: {exc} "
+              "(please report this with the command you ran)", file=sys.stderr)
         return EXIT_UNUSABLE
 
 

@@ -39,3 +39,92 @@ def test_wheel_carries_the_data(tmp_path):
     version, *counts = result.stdout.split()
     assert version == k2data.__version__
     assert [int(c) for c in counts] == [len(k2data.load(t)) for t in k2data.tables()]
+
+
+def release_tree(dest):
+    """A copy of everything check-release reads."""
+    import shutil
+
+    from .conftest import copy_package
+
+    copy_package(dest)
+    for name in ("release.json", "CITATION.cff", "CHANGELOG.md"):
+        shutil.copy(ROOT / name, dest / name)
+    return dest
+
+
+def bump(root, version):
+    """State a new version in datapackage.json, CITATION.cff and a new top CHANGELOG entry."""
+    descriptor = json.loads((root / "datapackage.json").read_text())
+    old, descriptor["version"] = descriptor["version"], version
+    (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2))
+    cff = root / "CITATION.cff"
+    cff.write_text(cff.read_text().replace(f'version: "{old}"', f'version: "{version}"'))
+    log = root / "CHANGELOG.md"
+    log.write_text(log.read_text().replace("\n## [", f"\n## [{version}] - 2026-11-23\n\n- test change\n\n## [", 1))
+
+
+def append_line(path, line):
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line)
+
+
+def test_the_repository_is_a_recorded_release():
+    from k2data.release import check
+
+    assert check(ROOT) == []
+
+
+def test_changed_data_without_a_bump_fails_then_a_recorded_bump_passes(tmp_path):
+    from k2data.release import check, release
+
+    root = release_tree(tmp_path / "pkg")
+    path = root / "tables" / "reports.csv"
+    path.write_text(path.read_text().replace("Medical Xpress", "MedicalXpress"))
+    problems = check(root)
+    assert len(problems) == 1 and "reports changed since version" in problems[0] and "PATCH at least" in problems[0]
+    bump(root, "0.1.1")
+    assert "run `k2data release`" in check(root)[0]
+    assert release(root) == "recorded version 0.1.1 in release.json"
+    assert check(root) == []
+
+
+def test_added_rows_need_a_minor_bump(tmp_path):
+    import pytest
+
+    from k2data.release import check, release
+
+    root = release_tree(tmp_path / "pkg")
+    rows = (root / "tables" / "reports.csv").read_text().splitlines()
+    append_line(root / "tables" / "reports.csv", rows[-1].replace("yamaguchi2011_r1", "yamaguchi2011_r2", 1) + "\n")
+    assert "MINOR at least" in check(root)[0]
+    bump(root, "0.1.1")
+    with pytest.raises(ValueError, match="needs a MINOR bump, not PATCH"):
+        release(root)
+    bump(root, "0.2.0")
+    release(root)
+    assert check(root) == []
+
+
+def test_renaming_a_column_needs_a_major_bump(tmp_path):
+    import pytest
+
+    from k2data.release import release
+
+    root = release_tree(tmp_path / "pkg")
+    schema = root / "schemas" / "reports.json"
+    schema.write_text(schema.read_text().replace('"name": "outlet"', '"name": "outlet_name"'))
+    bump(root, "0.2.0")
+    with pytest.raises(ValueError, match="needs a MAJOR bump, not MINOR"):
+        release(root)
+
+
+def test_versions_that_disagree_are_reported(tmp_path):
+    from k2data.cli import main
+    from k2data.release import check
+
+    root = release_tree(tmp_path / "pkg")
+    cff = root / "CITATION.cff"
+    cff.write_text(cff.read_text().replace('version: "', 'version: "9'))
+    assert "CITATION.cff says 9" in check(root)[0]
+    assert main(["check-release", str(root)]) == 1

@@ -93,6 +93,33 @@ def test_cli_exit_codes_and_message_format(package_copy, capsys, tmp_path):
     assert main(["validate", str(tmp_path / "broken.json")]) == 2
 
 
+@pytest.mark.parametrize("content", [b"", b"\x00\xff\xfe garbage \x89PNG", b"[1, 2]", b'{"resources": 3}',
+                                     b'{"resources": [{"name": "x"}]}'])
+def test_unusable_descriptors_exit_2_without_traceback(tmp_path, capsys, content):
+    (tmp_path / "datapackage.json").write_bytes(content)
+    assert main(["validate", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("k2data validate: ") and "Traceback" not in err
+
+
+def test_garbage_tables_are_reported_not_raised(package_copy, capsys):
+    (package_copy / "tables" / "models.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00 binary")
+    (package_copy / "tables" / "reports.csv").write_bytes(b"")
+    assert main(["validate", str(package_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "models:" in out and "[encoding]" in out or "[header]" in out
+    assert "reports:1:: file is empty" in out
+
+
+def test_a_link_leaving_the_package_is_refused(package_copy, tmp_path):
+    outside = tmp_path / "outside.csv"
+    outside.write_text("x\n")
+    (package_copy / "tables" / "reports.csv").unlink()
+    (package_copy / "tables" / "reports.csv").symlink_to(outside)
+    found = validate(package_copy).problems
+    assert any(p.table == "reports" and p.rule == "path" and "outside" in p.message for p in found)
+
+
 def test_resource_paths_may_not_leave_the_package(package_copy):
     descriptor = json.loads((package_copy / "datapackage.json").read_text())
     descriptor["resources"][0]["path"] = "../outside.csv"
