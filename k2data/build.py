@@ -1,10 +1,11 @@
-"""`k2data build`: write tables/*.parquet from the CSVs and record each CSV's hash and bytes."""
+"""`k2data build`: write tables/*.parquet from the CSVs; record each CSV's hash and bytes and each
+Parquet file's hash in datapackage.json."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from .package import PARQUET_SOURCE_KEY, DataPackage, Resource, sha256
+from .package import PARQUET_HASH, PARQUET_SOURCE_KEY, DataPackage, Resource, sha256
 from .read import read_typed
 
 
@@ -33,6 +34,7 @@ def build(path: str | Path | None = None) -> list[str]:
         resource.descriptor["hash"] = sha256(data)
         resource.descriptor["bytes"] = len(data)
         write_parquet(resource, data, resource.descriptor["hash"])
+        resource.descriptor[PARQUET_HASH] = sha256(resource.parquet_path.read_bytes())
     package.descriptor_path.write_text(json.dumps(package.descriptor, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return list(package.resources)

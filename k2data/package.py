@@ -14,6 +14,7 @@ from pathlib import Path
 
 DESCRIPTOR = "datapackage.json"
 PARQUET_SOURCE_KEY = b"k2data:csv_sha256"  # Parquet metadata: hash of the CSV it was built from
+PARQUET_HASH = "k2data:parquet_hash"  # resource property: hash of the Parquet file `k2data build` wrote
 
 
 class PackageError(Exception):

@@ -66,7 +66,8 @@ def validate(path: str | Path | None = None) -> Report:
             report.problems += files.check_integrity(resource, len(data), digest.result())
             if typed is None:
                 continue
-            parquet = None if any(np.any(mask) for mask in bad.values()) else helper.submit(files.read_parquet, resource)
+            parquet = None if any(np.any(mask) for mask in bad.values()) else \
+                helper.submit(files.read_parquet, resource, digest.result())
             report.problems += tables.check_columns(name, typed, bad, resource.schema)
             if parquet is not None:
                 report.problems += files.check_parquet(resource, typed, digest.result(), *parquet.result())

@@ -8,7 +8,7 @@ import io
 import pyarrow as pa
 
 from .. import schema as ts
-from ..package import PARQUET_SOURCE_KEY, PackageError, Resource
+from ..package import PARQUET_HASH, PARQUET_SOURCE_KEY, PackageError, Resource, sha256
 from ..read import arrow_schema
 from .report import Problem
 
@@ -91,14 +91,19 @@ def ragged_rows(name: str, data: bytes, width: int) -> list[Problem]:
     return out
 
 
-def read_parquet(resource: Resource) -> tuple[pa.Table | None, str | None]:
-    """The Parquet copy (None when there is none) or why it cannot be read."""
+def read_parquet(resource: Resource, csv_digest: str) -> tuple[pa.Table | None, str | None]:
+    """The Parquet copy to compare with the CSV, or why it cannot be read; (None, None) when there is
+    none, or when it is byte for byte the file `k2data build` wrote from this very CSV."""
     import pyarrow.parquet as pq
 
-    if not resource.parquet_path.is_file():
+    path = resource.parquet_path
+    if not path.is_file():
         return None, None
     try:
-        return pq.read_table(resource.parquet_path), None
+        if sha256(path.read_bytes()) == resource.descriptor.get(PARQUET_HASH) and \
+                (pq.read_schema(path).metadata or {}).get(PARQUET_SOURCE_KEY, b"").decode() == csv_digest:
+            return None, None
+        return pq.read_table(path), None
     except Exception as exc:  # any unreadable Parquet file is a problem to report, not a crash
         return None, str(exc)
 

@@ -39,10 +39,15 @@ SCHEMA_RULES = {
 }
 
 
-def lookup(values: pa.ChunkedArray, keys: pa.ChunkedArray, attribute: pa.ChunkedArray) -> pd.Series:
-    """For each value, the attribute of the parent row whose key it is (None when there is none)."""
+def lookup(values: pa.ChunkedArray, keys: pa.ChunkedArray, attribute: pa.ChunkedArray) -> pa.ChunkedArray:
+    """For each value, the attribute of the parent row whose key it is (null when there is none)."""
     position = pc.index_in(values, value_set=keys.combine_chunks())
-    return pd.Series(pc.take(attribute.combine_chunks(), position).to_numpy(zero_copy_only=False))
+    return pc.take(attribute.combine_chunks(), position)
+
+
+def differs(left, right):
+    """Mask of the rows where both sides have a value and the values differ."""
+    return pc.and_(pc.and_(pc.is_valid(left), pc.is_valid(right)), pc.not_equal(left, right))
 
 
 class Tables:
@@ -56,9 +61,14 @@ class Tables:
         self.arrow = arrow
         self.unparsed_rows = unparsed_rows
 
-    def problems(self, table: str, column: str, rule_name: str, mask: pd.Series, message: Callable[[int], str]):
+    def problems(self, table: str, column: str, rule_name: str, mask, message: Callable[[int], str]):
+        """One problem per row where mask (a pandas or Arrow boolean) is true."""
         skip = self.unparsed_rows.get(table)
-        for index in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
+        if isinstance(mask, pd.Series):
+            mask = mask.fillna(False).to_numpy(dtype=bool)
+        else:
+            mask = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+        for index in np.flatnonzero(mask):
             if skip is None or not skip[index]:
                 yield Problem(table, row_number(index), column, rule_name, message(int(index)))
 
@@ -135,24 +145,22 @@ def same_study(t: Tables):
             continue
         child, parents = t.arrow[table], t.arrow[parent]
         theirs = lookup(child[column], parents[key], parents["study_id"])
-        own = pd.Series(child["study_id"].to_numpy(zero_copy_only=False))
-        yield from t.problems(table, column, "same_study", theirs.notna() & (theirs != own),
-                               lambda i, child=child, theirs=theirs, column=column:
-                               f"{show(child[column][i].as_py())} belongs to study {show(theirs.iat[i])}, "
-                               f"not {show(own.iat[i])}")
+        yield from t.problems(table, column, "same_study", differs(theirs, child["study_id"]),
+                              lambda i, child=child, theirs=theirs, column=column:
+                              f"{show(child[column][i].as_py())} belongs to study {show(theirs[i].as_py())}, "
+                              f"not {show(child['study_id'][i].as_py())}")
 
 
 @rule("k2_arm", "an outcome's intervention_id is an experimental (vitamin K2) arm, and its comparator another arm",
       "interventions", "outcomes")
 def k2_arm(t: Tables):
-    o = t.frame("outcomes", "intervention_id", "comparator_id")
-    arms = t.arrow["interventions"]
-    arm_role = lookup(t.arrow["outcomes"]["intervention_id"], arms["intervention_id"], arms["role"])
-    yield from t.problems("outcomes", "intervention_id", "k2_arm", arm_role.notna() & (arm_role != "experimental"),
-                           lambda i: f"{show(o['intervention_id'].iat[i])} is a {arm_role.iat[i]} arm, "
-                                     "not the experimental (K2) arm")
-    yield from t.problems("outcomes", "comparator_id", "k2_arm", o["comparator_id"] == o["intervention_id"],
-                           lambda i: "the comparator is the K2 arm itself")
+    o, arms = t.arrow["outcomes"], t.arrow["interventions"]
+    arm_role = lookup(o["intervention_id"], arms["intervention_id"], arms["role"])
+    yield from t.problems("outcomes", "intervention_id", "k2_arm", differs(arm_role, pa.scalar("experimental")),
+                          lambda i: f"{show(o['intervention_id'][i].as_py())} is a {arm_role[i].as_py()} arm, "
+                                    "not the experimental (K2) arm")
+    yield from t.problems("outcomes", "comparator_id", "k2_arm", pc.equal(o["comparator_id"], o["intervention_id"]),
+                          lambda i: "the comparator is the K2 arm itself")
 
 
 RATIO_MEASURES = ("rr", "or", "hr")
@@ -213,13 +221,12 @@ def significance_ci(t: Tables):
 @rule("pooled_n_studies", "a pooled estimate (an effect of a meta-analysis or systematic review) has n_studies",
       "studies", "outcomes")
 def pooled_n_studies(t: Tables):
-    o = t.frame("outcomes", "effect_value", "n_studies")
-    studies = t.arrow["studies"]
-    design = lookup(t.arrow["outcomes"]["study_id"], studies["study_id"], studies["design"])
-    pooled = design.isin(["meta_analysis", "systematic_review"])
+    o, studies = t.arrow["outcomes"], t.arrow["studies"]
+    design = lookup(o["study_id"], studies["study_id"], studies["design"])
+    pooled = pc.is_in(design, value_set=pa.array(["meta_analysis", "systematic_review"]))
     yield from t.problems("outcomes", "n_studies", "pooled_n_studies",
-                           pooled & o["effect_value"].notna() & o["n_studies"].isna(),
-                           lambda i: "a pooled estimate needs n_studies (the number of studies pooled)")
+                          pc.and_(pc.and_(pooled, pc.is_valid(o["effect_value"])), pc.is_null(o["n_studies"])),
+                          lambda i: "a pooled estimate needs n_studies (the number of studies pooled)")
 
 
 @rule("p_qualifier", "p_value and p_qualifier are given together", "outcomes")
