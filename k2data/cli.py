@@ -1,4 +1,4 @@
-"""The `k2data` command: info, validate, cite, build."""
+"""The `k2data` command: info, validate, cite, build, diff, check-release, release."""
 from __future__ import annotations
 
 import argparse
@@ -44,6 +44,14 @@ def cmd_build(args) -> int:
     return EXIT_VALID
 
 
+def cmd_diff(args) -> int:
+    from .diff import diff, to_json, to_markdown
+
+    result = diff(args.old, args.new)
+    print(to_json(result) if args.format == "json" else to_markdown(result), end="")
+    return EXIT_VALID
+
+
 def cmd_check_release(args) -> int:
     from .release import check
 
@@ -75,6 +83,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="write Parquet from the CSVs and refresh hash/bytes")
     b.add_argument("path", nargs="?", help="package folder (default: the checkout)")
     b.set_defaults(run=cmd_build)
+    d = sub.add_parser("diff", help="rows added, removed and changed between two packages")
+    d.add_argument("old", help="the older package folder")
+    d.add_argument("new", help="the newer package folder")
+    d.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    d.set_defaults(run=cmd_diff)
     r = sub.add_parser("check-release", help="fail when data or schemas changed without a version bump")
     r.add_argument("path", nargs="?", help="package folder (default: the checkout)")
     r.set_defaults(run=cmd_check_release)
