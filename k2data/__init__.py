@@ -4,11 +4,12 @@
     >>> k2data.tables()
     >>> outcomes = k2data.load("outcomes", exclude_retracted=True)
     >>> k2data.describe("outcomes")      # the data dictionary
+    >>> k2data.pandera_schema("outcomes").validate(my_frame)  # check a frame you derived
     >>> print(k2data.cite("bibtex"))
 """
 from .cite import cite
-from .loader import bundled, describe, load, load_all, tables
+from .loader import bundled, describe, load, load_all, pandera_schema, tables
 
 __version__ = bundled().version
 
-__all__ = ["__version__", "cite", "describe", "load", "load_all", "tables"]
+__all__ = ["__version__", "cite", "describe", "load", "load_all", "pandera_schema", "tables"]

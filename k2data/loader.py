@@ -65,6 +65,13 @@ def load_all(exclude_retracted: bool = False) -> dict[str, pd.DataFrame]:
     return {name: load(name, exclude_retracted=exclude_retracted) for name in tables()}
 
 
+def pandera_schema(name: str):
+    """A pandera DataFrameSchema with the column rules of a table (required, enum, pattern,
+    minimum, maximum), to check a DataFrame you derived from it: ``k2data.pandera_schema("outcomes")
+    .validate(frame, lazy=True)``."""
+    return ts.pandera_schema(bundled().resource(name).schema, name)
+
+
 def describe(name: str) -> pd.DataFrame:
     """The data dictionary of a table: column, type, required, constraints, description, example."""
     return ts.describe(bundled().resource(name).schema)

@@ -129,8 +129,8 @@ def column_rules(field: dict) -> list[str]:
 
 
 def pandera_schema(schema: dict, name: str = ""):
-    """A pandera DataFrameSchema of a Table Schema's column rules (types are parsed before; the
-    primary key is checked by the validator, which names the row that first used a key)."""
+    """A pandera DataFrameSchema of a Table Schema's column rules, for frames already typed (as
+    k2data.load returns them). The package validator runs the same rules on Arrow columns."""
     import pandera.pandas as pa
 
     builders = {

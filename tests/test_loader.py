@@ -111,3 +111,22 @@ def test_parse_reports_cells_of_the_wrong_type():
     values, bad = ts.parse_column(pd.Series(["3", "", "3.5", "x"]), field, [""])
     assert bad.tolist() == [False, False, True, True]
     assert values.iloc[0] == 3 and values.isna().tolist()[1:] == [True, True, True]
+
+
+@pytest.mark.parametrize("name", k2data.tables())
+def test_pandera_schema_accepts_the_loaded_tables(name):
+    k2data.pandera_schema(name).validate(k2data.load(name), lazy=True)
+
+
+def test_pandera_schema_reports_broken_values_by_rule():
+    import pandera.pandas as pa
+
+    frame = k2data.load("outcomes")
+    frame["p_value"] = frame["p_value"].astype("Float64")
+    frame.loc[0, "p_value"] = 1.5
+    frame["outcome"] = frame["outcome"].astype("str")
+    frame.loc[1, "outcome"] = "Not Snake Case"
+    with pytest.raises(pa.errors.SchemaErrors) as caught:
+        k2data.pandera_schema("outcomes").validate(frame, lazy=True)
+    cases = caught.value.failure_cases
+    assert set(zip(cases["column"], cases["index"])) >= {("p_value", 0), ("outcome", 1)}
