@@ -123,7 +123,8 @@ def child_id_prefix(t: Tables):
         if not t.has(table):
             continue
         keys, studies = t.arrow[table][key], t.arrow[table]["study_id"]
-        prefix = pc.struct_field(pc.extract_regex(keys, r"^(?P<study>[^_]*)_"), "study")
+        parts = pc.split_pattern(keys, "_", max_splits=1)
+        prefix = pc.if_else(pc.greater(pc.list_value_length(parts), 1), pc.list_element(parts, 0), None)
         wrong = pd.Series(pc.fill_null(pc.not_equal(prefix, studies), True).to_numpy(zero_copy_only=False))
         wrong &= pd.Series(pc.and_(pc.is_valid(keys), pc.is_valid(studies)).to_numpy(zero_copy_only=False))
         yield from t.problems(table, key, "child_id_prefix", wrong,

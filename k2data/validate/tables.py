@@ -6,8 +6,6 @@ something is wrong, so valid tables are checked at the speed of Arrow.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,8 +16,8 @@ from .report import Problem
 
 TYPE_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
               "date": "a date YYYY-MM-DD", "string": "text"}
-FORMULA_START = "=+-@"
-TEXT_HAZARD = r"^[\s=+\-@]|\s$"  # one pass to see whether the whitespace or formula rule can fail
+FORMULA_START = pa.array(list("=+-@"))
+SPACES = pa.array(list(" \t\n\r\f\v"))
 
 
 def row_number(index) -> int:
@@ -52,13 +50,28 @@ def check_types(name: str, text: pa.Table, bad: dict[str, np.ndarray], schema: d
     return out
 
 
+def text_hazards(values: pa.Array) -> list[tuple[str, pa.Array, str]]:
+    """The whitespace and formula rules as (rule, mask over values, message), or [] when neither can fail.
+
+    Looks at the first and last character only, which is cheaper than a regular expression.
+    """
+    first, last = pc.utf8_slice_codeunits(values, 0, 1), pc.utf8_slice_codeunits(values, -1)
+    space = pc.or_(pc.is_in(first, value_set=SPACES), pc.is_in(last, value_set=SPACES))
+    formula = pc.is_in(first, value_set=FORMULA_START)
+    if not pc.any(pc.or_(space, formula)).as_py():
+        return []
+    return [("whitespace", space, "has spaces or line breaks at its start or end"),
+            ("formula", formula, "starts with = + - or @, which a spreadsheet runs as a formula")]
+
+
 def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None,
-                 distinct_counts: dict[str, int]) -> list[Problem]:
+                 is_key: bool) -> tuple[list[Problem], bool | None]:
     """required, enum, pattern, minimum, maximum, whitespace and formula for one column.
 
-    Records the number of distinct text values in distinct_counts (the primary-key check reuses it).
+    Also returns, for a single-column primary key, whether its values are all distinct (the
+    primary-key check then only walks rows when they are not).
     """
-    c, col, out = ts.constraints(field), field["name"], []
+    c, col, out, unique = ts.constraints(field), field["name"], [], None
 
     def report(mask, rule, message):
         for index in rows_where(mask):
@@ -72,43 +85,35 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
     if "enum" in c:
         report(outside(column, pa.array(c["enum"])), "enum", ts.RULE_MESSAGES["enum"](c))
     if field["type"] == "string" and column.null_count < len(column):
-        distinct = pc.unique(column.drop_null())  # text rules look at each distinct value once
-        distinct_counts[col] = len(distinct)
+        values = column.drop_null().combine_chunks()
+        distinct = pc.unique(values)  # text rules look at each distinct value once
+        unique = len(distinct) == len(values) if is_key else None
         rules = [("pattern", pc.invert(pc.match_substring_regex(distinct, f"^(?:{c['pattern']})$")),
                   ts.RULE_MESSAGES["pattern"](c))] if "pattern" in c else []
-        if pc.any(pc.match_substring_regex(distinct, TEXT_HAZARD)).as_py():
-            rules += [("whitespace", pc.match_substring_regex(distinct, r"^\s|\s$"),
-                       "has spaces or line breaks at its start or end"),
-                      ("formula", pc.match_substring_regex(distinct, "^[" + re.escape(FORMULA_START) + "]"),
-                       "starts with = + - or @, which a spreadsheet runs as a formula")]
-        for rule, hit, message in rules:
+        for rule, hit, message in rules + text_hazards(distinct):
             offenders = distinct.filter(hit)
             if len(offenders):
                 report(pc.is_in(column, value_set=offenders), rule, message)
     for rule, compare in (("minimum", pc.less), ("maximum", pc.greater)):
         if rule in c and column.null_count < len(column):
             report(compare(column, pa.scalar(c[rule]).cast(column.type)), rule, ts.RULE_MESSAGES[rule](c))
-    return out
+    return out, unique
 
 
 def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
-    out, distinct_counts = [], {}
+    out, key, unique = [], ts.primary_key(schema), None
     for field in ts.fields(schema):
-        out += check_column(name, field, table[field["name"]], bad.get(field["name"]), distinct_counts)
-    return out + check_primary_key(name, table, schema, distinct_counts)
+        problems, distinct = check_column(name, field, table[field["name"]], bad.get(field["name"]),
+                                          is_key=[field["name"]] == key)
+        out += problems
+        unique = unique if distinct is None else distinct
+    return out if unique else out + check_primary_key(name, table, key)
 
 
-def check_primary_key(name: str, table: pa.Table, schema: dict, distinct_counts: dict[str, int]) -> list[Problem]:
-    key = ts.primary_key(schema)
+def check_primary_key(name: str, table: pa.Table, key: list[str]) -> list[Problem]:
+    """Every row whose key repeats an earlier row's."""
     if not key:
         return []
-    if len(key) == 1:
-        column = table[key[0]]
-        distinct = distinct_counts.get(key[0])
-        if distinct is None:
-            distinct = pc.count_distinct(column).as_py()
-        if distinct == len(column) - column.null_count:
-            return []
     values = table.select(key).to_pandas()
     dup = values.duplicated(keep=False) & values.notna().all(axis=1)
     out, first_row = [], {}
