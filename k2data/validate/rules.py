@@ -219,15 +219,17 @@ def significance_ci(t: Tables):
                                      f"{'excludes' if excludes.iat[i] else 'includes'} the null {null[i]:g}")
 
 
-@rule("pooled_n_studies", "a pooled estimate (an effect of a meta-analysis or systematic review) has n_studies",
-      "studies", "outcomes")
+@rule("pooled_n_studies", "a pooled estimate of a meta-analysis or systematic review curated from its full text has "
+      "n_studies (abstracts seldom state it per estimate)", "studies", "outcomes")
 def pooled_n_studies(t: Tables):
     o, studies = t.arrow["outcomes"], t.arrow["studies"]
     design = lookup(o["study_id"], studies["study_id"], studies["design"])
-    pooled = pc.is_in(design, value_set=pa.array(["meta_analysis", "systematic_review"]))
+    status = lookup(o["study_id"], studies["study_id"], studies["curation_status"])
+    pooled = pc.and_(pc.is_in(design, value_set=pa.array(["meta_analysis", "systematic_review"])),
+                     pc.equal(status, "full_text"))
     yield from t.problems("outcomes", "n_studies", "pooled_n_studies",
                           pc.and_(pc.and_(pooled, pc.is_valid(o["effect_value"])), pc.is_null(o["n_studies"])),
-                          lambda i: "a pooled estimate needs n_studies (the number of studies pooled)")
+                          lambda i: "a pooled estimate read in the full text needs n_studies (the number of studies pooled)")
 
 
 @rule("p_qualifier", "p_value and p_qualifier are given together", "outcomes")
