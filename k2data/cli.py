@@ -16,6 +16,10 @@ def cmd_info(args) -> int:
     print(f"k2data {bundled().version}: vitamin K2 and bone health evidence")
     for name in tables():
         print(f"  {name:<14}{len(load(name)):>6} rows")
+    studies = load("studies")
+    print("\nStudies by design (retracted in brackets):")
+    for design, group in studies.groupby("design", observed=True):
+        print(f"  {design:<22}{len(group):>4}  ({int(group['retracted'].sum())})")
     print("\nCite as:\n  " + cite("text"))
     return EXIT_VALID
 

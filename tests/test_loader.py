@@ -130,3 +130,17 @@ def test_pandera_schema_reports_broken_values_by_rule():
         k2data.pandera_schema("outcomes").validate(frame, lazy=True)
     cases = caught.value.failure_cases
     assert set(zip(cases["column"], cases["index"])) >= {("p_value", 0), ("outcome", 1)}
+
+
+def test_info_counts_studies_by_design_and_retraction(capsys):
+    from k2data.cli import main
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    listed = {}
+    for line in out.split("Studies by design (retracted in brackets):\n")[1].split("\n\n")[0].splitlines():
+        design, count, retracted = line.split()
+        listed[design] = (int(count), int(retracted.strip("()")))
+    studies = k2data.load("studies")
+    expected = {str(d): (len(g), int(g["retracted"].sum())) for d, g in studies.groupby("design", observed=True)}
+    assert listed == expected
