@@ -69,13 +69,24 @@ def test_exclude_retracted_drops_the_study_and_every_row_on_it(monkeypatch, pack
         writer.writerows(rows)
     build(package_copy)
     monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    studies = load_module.load("studies")
+    retracted = set(studies.loc[studies["retracted"], "study_id"])
+    assert "yamaguchi2011" in retracted
     for name in load_module.tables():
         everything = load_module.load(name)
         kept = load_module.load(name, exclude_retracted=True)
-        gone = (everything["study_id"] == "yamaguchi2011").sum()
-        assert gone > 0, name
-        assert len(kept) == len(everything) - gone
-        assert "yamaguchi2011" not in set(kept["study_id"])
+        assert (everything["study_id"] == "yamaguchi2011").sum() > 0, name
+        assert len(kept) == (~everything["study_id"].isin(retracted)).sum()
+        assert not set(kept["study_id"]) & retracted
+
+
+def test_the_retracted_trials_and_meta_analysis_are_flagged_and_excluded():
+    studies = k2data.load("studies")
+    flagged = set(studies.loc[studies["retracted"], "study_id"])
+    assert {"sato1998", "sato2002", "iwamoto2009"} <= flagged
+    assert studies.loc[studies["retracted"], "retraction_note"].notna().all()
+    outcomes = k2data.load("outcomes", exclude_retracted=True)
+    assert not set(outcomes["study_id"]) & flagged
 
 
 def test_load_all_returns_every_table():

@@ -64,6 +64,12 @@ def bump(root, version):
     log.write_text(log.read_text().replace("\n## [", f"\n## [{version}] - 2026-11-23\n\n- test change\n\n## [", 1))
 
 
+def next_versions():
+    """The next PATCH, MINOR and MAJOR versions after the current one."""
+    major, minor, patch = map(int, k2data.__version__.split("."))
+    return f"{major}.{minor}.{patch + 1}", f"{major}.{minor + 1}.0", f"{major + 1}.0.0"
+
+
 def append_line(path, line):
     with path.open("a", encoding="utf-8") as fh:
         fh.write(line)
@@ -83,9 +89,10 @@ def test_changed_data_without_a_bump_fails_then_a_recorded_bump_passes(tmp_path)
     path.write_text(path.read_text().replace("Medical Xpress", "MedicalXpress"))
     problems = check(root)
     assert len(problems) == 1 and "reports changed since version" in problems[0] and "PATCH at least" in problems[0]
-    bump(root, "0.1.1")
+    patch, _, _ = next_versions()
+    bump(root, patch)
     assert "run `k2data release`" in check(root)[0]
-    assert release(root) == "recorded version 0.1.1 in release.json"
+    assert release(root) == f"recorded version {patch} in release.json"
     assert check(root) == []
 
 
@@ -98,10 +105,11 @@ def test_added_rows_need_a_minor_bump(tmp_path):
     rows = (root / "tables" / "reports.csv").read_text().splitlines()
     append_line(root / "tables" / "reports.csv", rows[-1].replace("yamaguchi2011_r1", "yamaguchi2011_r2", 1) + "\n")
     assert "MINOR at least" in check(root)[0]
-    bump(root, "0.1.1")
+    patch, minor, _ = next_versions()
+    bump(root, patch)
     with pytest.raises(ValueError, match="needs a MINOR bump, not PATCH"):
         release(root)
-    bump(root, "0.2.0")
+    bump(root, minor)
     release(root)
     assert check(root) == []
 
@@ -114,7 +122,7 @@ def test_renaming_a_column_needs_a_major_bump(tmp_path):
     root = release_tree(tmp_path / "pkg")
     schema = root / "schemas" / "reports.json"
     schema.write_text(schema.read_text().replace('"name": "outlet"', '"name": "outlet_name"'))
-    bump(root, "0.2.0")
+    bump(root, next_versions()[1])
     with pytest.raises(ValueError, match="needs a MAJOR bump, not MINOR"):
         release(root)
 
