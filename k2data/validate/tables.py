@@ -85,7 +85,8 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
     if "enum" in c:
         report(outside(column, pa.array(c["enum"])), "enum", ts.RULE_MESSAGES["enum"](c))
     if field["type"] == "string" and column.null_count < len(column):
-        values = column.drop_null().combine_chunks()
+        values = column.drop_null()
+        values = values.combine_chunks() if is_key else values  # one hash table beats 250 for 1M unique keys
         distinct = pc.unique(values)  # text rules look at each distinct value once
         unique = len(distinct) == len(values) if is_key else None
         rules = [("pattern", pc.invert(pc.match_substring_regex(distinct, f"^(?:{c['pattern']})$")),
