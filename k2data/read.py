@@ -14,17 +14,29 @@ import pyarrow.csv as pcsv
 from . import schema as ts
 
 
-def arrow_schema(schema: dict) -> pa.Schema:
-    return pa.schema([pa.field(f["name"], ts.arrow_type(f)) for f in ts.fields(schema)])
+def arrow_schema(schema: dict, encode_text: bool = False) -> pa.Schema:
+    """The Arrow types of a table's columns; with encode_text, text columns other than a
+    single-column primary key are dictionary-encoded (each distinct value stored once)."""
+    key = ts.primary_key(schema)
+
+    def arrow_type(field: dict) -> pa.DataType:
+        kind = ts.arrow_type(field)
+        if encode_text and kind == pa.string() and [field["name"]] != key:
+            return pa.dictionary(pa.int32(), pa.string())
+        return kind
+
+    return pa.schema([pa.field(f["name"], arrow_type(f)) for f in ts.fields(schema)])
 
 
-def read_typed(data: bytes, schema: dict) -> pa.Table | None:
-    """The CSV with every column in its declared type; None when any cell does not parse."""
+def read_typed(data, schema: dict, encode_text: bool = False) -> pa.Table | None:
+    """The CSV (bytes or any buffer) with every column in its declared type; None when any cell does
+    not parse. encode_text reads text columns dictionary-encoded, as arrow_schema says, each as one
+    array over one dictionary."""
     fields = ts.fields(schema)
     truthy = sorted({v for f in fields if f["type"] == "boolean" for v in f.get("trueValues", ["true"])})
     falsy = sorted({v for f in fields if f["type"] == "boolean" for v in f.get("falseValues", ["false"])})
     options = pcsv.ConvertOptions(
-        column_types=arrow_schema(schema), include_columns=ts.field_names(schema),
+        column_types=arrow_schema(schema, encode_text), include_columns=ts.field_names(schema),
         null_values=schema.get("missingValues", [""]), strings_can_be_null=True, quoted_strings_can_be_null=True,
         true_values=truthy or ["true"], false_values=falsy or ["false"])
     try:
@@ -36,6 +48,10 @@ def read_typed(data: bytes, schema: dict) -> pa.Table | None:
             column = table[field["name"]]
             if pc.any(pc.invert(pc.is_finite(column))).as_py():  # 'nan' and 'inf' parse but are not numbers
                 return None
+    if encode_text:
+        table = table.unify_dictionaries()
+        table = pa.Table.from_arrays([column.combine_chunks() if pa.types.is_dictionary(column.type) else column
+                                      for column in table.columns], schema=table.schema)
     return table
 
 

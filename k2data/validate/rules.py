@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .report import Problem
-from .tables import row_number, show
+from .tables import plain, row_number, show
 
 SCHEMA_RULES = {
     "path": "a resource path must stay inside the package: no URL, absolute path, '..' or outside link",
@@ -40,14 +40,44 @@ SCHEMA_RULES = {
 
 
 def lookup(values: pa.ChunkedArray, keys: pa.ChunkedArray, attribute: pa.ChunkedArray) -> pa.ChunkedArray:
-    """For each value, the attribute of the parent row whose key it is (null when there is none)."""
-    position = pc.index_in(values, value_set=keys.combine_chunks())
-    return pc.take(attribute.combine_chunks(), position)
+    """For each value, the attribute of the parent row whose key it is (null when there is none).
+
+    A dictionary-encoded column is looked up once per distinct value, and the answer keeps its indices.
+    """
+    keys, attribute = plain(keys.combine_chunks()), plain(attribute.combine_chunks())
+    if not pa.types.is_dictionary(values.type):
+        return pc.take(attribute, pc.index_in(values, value_set=keys))
+    chunks = []
+    for chunk in values.chunks:
+        found, indices = pc.take(attribute, pc.index_in(chunk.dictionary, value_set=keys)), chunk.indices
+        if found.null_count:  # a value without a parent row (or a blank attribute) is null, not a null entry
+            indices = pc.if_else(pc.take(pc.is_valid(found), indices), indices, pa.scalar(None, indices.type))
+        chunks.append(pa.DictionaryArray.from_arrays(indices, found))
+    return pa.chunked_array(chunks, pa.dictionary(values.type.index_type, attribute.type))
 
 
-def differs(left, right):
-    """Mask of the rows where both sides have a value and the values differ."""
-    return pc.and_(pc.and_(pc.is_valid(left), pc.is_valid(right)), pc.not_equal(left, right))
+def per_value(values: pa.ChunkedArray, compute: Callable[[pa.Array], pa.Array]) -> pa.ChunkedArray:
+    """compute applied to every value; on a dictionary-encoded column, once per distinct value."""
+    if not pa.types.is_dictionary(values.type):
+        return compute(values)
+    chunks = values.chunks or [pa.array([], values.type)]
+    return pa.chunked_array([pc.take(compute(chunk.dictionary), chunk.indices) for chunk in chunks])
+
+
+def differs(left: pa.ChunkedArray, right: pa.ChunkedArray | pa.Scalar):
+    """Mask of the rows where both sides have a value and the values differ (null elsewhere).
+
+    Two dictionary-encoded columns are compared by their values' positions in one shared vocabulary,
+    so no text is decoded.
+    """
+    if isinstance(right, pa.Scalar):
+        return per_value(left, lambda values: pc.not_equal(values, right))
+    if pa.types.is_dictionary(left.type) and pa.types.is_dictionary(right.type):
+        vocabulary = pc.unique(pa.concat_arrays([chunk.dictionary for chunk in left.chunks + right.chunks]
+                                                or [pa.array([], pa.string())]))
+        position = lambda values: pc.index_in(values, value_set=vocabulary)  # noqa: E731
+        return pc.not_equal(per_value(left, position), per_value(right, position))
+    return pc.not_equal(plain(left), plain(right))
 
 
 class Tables:
@@ -60,6 +90,7 @@ class Tables:
     def __init__(self, arrow: dict[str, pa.Table], unparsed_rows: dict[str, np.ndarray]):
         self.arrow = arrow
         self.unparsed_rows = unparsed_rows
+        self.frames: dict[tuple, pd.DataFrame] = {}
 
     def problems(self, table: str, column: str, rule_name: str, mask, message: Callable[[int], str]):
         """One problem per row where mask (a pandas or Arrow boolean) is true."""
@@ -76,7 +107,10 @@ class Tables:
         return all(name in self.arrow for name in names)
 
     def frame(self, name: str, *columns: str) -> pd.DataFrame:
-        return self.arrow[name].select(list(columns)).to_pandas()
+        """The columns as a pandas frame (text as categories), converted once for all rules that ask."""
+        if (name, columns) not in self.frames:
+            self.frames[name, columns] = self.arrow[name].select(list(columns)).to_pandas()
+        return self.frames[name, columns]
 
 
 @dataclass(frozen=True)
@@ -125,8 +159,7 @@ def child_id_prefix(t: Tables):
         keys, studies = t.arrow[table][key], t.arrow[table]["study_id"]
         parts = pc.split_pattern(keys, "_", max_splits=1)
         prefix = pc.if_else(pc.greater(pc.list_value_length(parts), 1), pc.list_element(parts, 0), None)
-        wrong = pd.Series(pc.fill_null(pc.not_equal(prefix, studies), True).to_numpy(zero_copy_only=False))
-        wrong &= pd.Series(pc.and_(pc.is_valid(keys), pc.is_valid(studies)).to_numpy(zero_copy_only=False))
+        wrong = pc.and_(pc.and_(pc.is_valid(keys), pc.is_valid(studies)), pc.fill_null(differs(prefix, studies), True))
         yield from t.problems(table, key, "child_id_prefix", wrong,
                                lambda i, keys=keys, studies=studies: f"{show(keys[i].as_py())} does not start "
                                                                      f"with {show(str(studies[i].as_py()) + '_')}")
@@ -160,7 +193,7 @@ def k2_arm(t: Tables):
     yield from t.problems("outcomes", "intervention_id", "k2_arm", differs(arm_role, pa.scalar("experimental")),
                           lambda i: f"{show(o['intervention_id'][i].as_py())} is a {arm_role[i].as_py()} arm, "
                                     "not the experimental (K2) arm")
-    yield from t.problems("outcomes", "comparator_id", "k2_arm", pc.equal(o["comparator_id"], o["intervention_id"]),
+    yield from t.problems("outcomes", "comparator_id", "k2_arm", pc.invert(differs(o["comparator_id"], o["intervention_id"])),
                           lambda i: "the comparator is the K2 arm itself")
 
 
@@ -168,9 +201,7 @@ RATIO_MEASURES = ("rr", "or", "hr")
 
 
 def effects(t: Tables) -> pd.DataFrame:
-    f = t.frame("outcomes", "effect_measure", "effect_value", "ci_lower", "ci_upper", "significant")
-    f["effect_measure"] = f["effect_measure"].astype("str")
-    return f
+    return t.frame("outcomes", "effect_measure", "effect_value", "ci_lower", "ci_upper", "significant")
 
 
 @rule("ci_bounds", "ci_lower <= effect_value <= ci_upper, and a CI has both bounds", "outcomes")
