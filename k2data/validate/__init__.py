@@ -7,7 +7,7 @@ as text to find each bad cell.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,14 @@ def read_resource(resource: Resource, data) -> tuple[pa.Table | None, dict, list
     return typed, bad, tables.check_types(name, text, bad, resource.schema)
 
 
+def check_table(resource: Resource, typed: pa.Table, bad: dict, digest: str, parquet: Future | None) -> list[Problem]:
+    """The schema's column rules on one typed table, then its Parquet copy (run in a helper thread)."""
+    problems = tables.check_columns(resource.name, typed, bad, resource.schema)
+    if parquet is not None:
+        problems += files.check_parquet(resource, typed, digest, *parquet.result())
+    return problems
+
+
 def validate(path: str | Path | None = None) -> Report:
     """Check the bundled package, or the one at path (a folder or its datapackage.json).
 
@@ -49,34 +57,34 @@ def validate(path: str | Path | None = None) -> Report:
     """
     package = DataPackage(path)
     report = Report(tables=list(package.resources))
-    typed_tables, unparsed_rows = {}, {}
-    with ThreadPoolExecutor(max_workers=2) as helper:  # hashing and Parquet reads overlap the checks
+    typed_tables, unparsed_rows, found = {}, {}, []
+    with ThreadPoolExecutor(max_workers=2) as helper:  # hashing, Parquet reads and column checks overlap
         for name, resource in package.resources.items():
             try:
                 resource.schema
             except Exception as exc:  # PackageError, or a schema that is not a Table Schema object
-                report.problems.append(Problem(name, None, None, "schema", str(exc)))
+                found.append([Problem(name, None, None, "schema", str(exc))])
                 continue
             data, problems = files.map_csv(resource)
-            report.problems += problems
+            found.append(problems)
             if data is None:
                 continue
             digest = helper.submit(sha256, data)
             typed, bad, problems = read_resource(resource, data)
-            report.problems += problems
-            report.problems += files.check_integrity(resource, len(data), digest.result())
+            found.append(problems + files.check_integrity(resource, len(data), digest.result()))
             if typed is None:
                 continue
             parquet = None if any(np.any(mask) for mask in bad.values()) else \
                 helper.submit(files.read_parquet, resource, digest.result())
-            report.problems += tables.check_columns(name, typed, bad, resource.schema)
-            if parquet is not None:
-                report.problems += files.check_parquet(resource, typed, digest.result(), *parquet.result())
+            found.append(helper.submit(check_table, resource, typed, bad, digest.result(), parquet))
             typed_tables[name] = typed
             if bad:
                 unparsed_rows[name] = np.logical_or.reduce(list(bad.values()))
-    for name, typed in typed_tables.items():
-        report.problems += tables.check_foreign_keys(name, typed, package.resources[name].schema, typed_tables,
-                                                     declared=set(package.resources))
-    report.problems += check_rules(typed_tables, unparsed_rows)
+        cross = [problem for name, typed in typed_tables.items()
+                 for problem in tables.check_foreign_keys(name, typed, package.resources[name].schema, typed_tables,
+                                                          declared=set(package.resources))]
+        cross += check_rules(typed_tables, unparsed_rows)
+        for part in found:
+            report.problems += part if isinstance(part, list) else part.result()
+    report.problems += cross
     return report
