@@ -75,7 +75,9 @@ def differs(left: pa.ChunkedArray, right: pa.ChunkedArray | pa.Scalar):
     if pa.types.is_dictionary(left.type) and pa.types.is_dictionary(right.type):
         vocabulary = pc.unique(pa.concat_arrays([chunk.dictionary for chunk in left.chunks + right.chunks]
                                                 or [pa.array([], pa.string())]))
-        position = lambda values: pc.index_in(values, value_set=vocabulary)  # noqa: E731
+        def position(values):
+            return pc.index_in(values, value_set=vocabulary)
+
         return pc.not_equal(per_value(left, position), per_value(right, position))
     return pc.not_equal(plain(left), plain(right))
 
@@ -107,7 +109,8 @@ class Tables:
         return all(name in self.arrow for name in names)
 
     def frame(self, name: str, *columns: str) -> pd.DataFrame:
-        """The columns as a pandas frame (text as categories), converted once for all rules that ask."""
+        """The columns as a pandas frame (text as categories), converted once and shared by every rule
+        that asks: rules read it and never change it."""
         if (name, columns) not in self.frames:
             self.frames[name, columns] = self.arrow[name].select(list(columns)).to_pandas()
         return self.frames[name, columns]

@@ -7,7 +7,6 @@ something is wrong, so valid tables are checked at the speed of Arrow.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
