@@ -49,11 +49,12 @@ def read_table(resource: Resource) -> pd.DataFrame:
 def load(name: str, exclude_retracted: bool = False) -> pd.DataFrame:
     """One table as a typed DataFrame.
 
-    exclude_retracted: drop retracted studies and every row of the other tables that hangs on them.
+    exclude_retracted: drop retracted studies and every row of the other tables that hangs on them
+    (the vocabulary table outcome_terms is returned whole).
     """
     package = bundled()
     frame = read_table(package.resource(name))
-    if exclude_retracted:
+    if exclude_retracted and "study_id" in frame.columns:  # a vocabulary table hangs on no study
         studies = frame if name == "studies" else read_table(package.resource("studies"))
         retracted = studies.loc[studies["retracted"].fillna(False).astype(bool), "study_id"]
         frame = frame[~frame["study_id"].isin(retracted)].reset_index(drop=True)

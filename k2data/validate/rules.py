@@ -275,6 +275,65 @@ def p_qualifier(t: Tables):
                            lambda i: "p_qualifier is given but p_value is blank")
 
 
+@rule("term_category", "an outcome's category is the category of its term (outcome_terms)", "outcome_terms", "outcomes")
+def term_category(t: Tables):
+    o, terms = t.arrow["outcomes"], t.arrow["outcome_terms"]
+    theirs = lookup(o["outcome"], terms["term"], terms["category"])
+    yield from t.problems("outcomes", "category", "term_category", differs(theirs, o["category"]),
+                          lambda i: f"{show(o['category'][i].as_py())} is not the category of term "
+                                    f"{show(o['outcome'][i].as_py())}, which is {show(theirs[i].as_py())}")
+
+
+# (higher_is, direction) -> the arm such a result favours for bone health
+FAVOURED = {("better", "increase"): "vitamin_k2", ("better", "decrease"): "comparator",
+            ("worse", "increase"): "comparator", ("worse", "decrease"): "vitamin_k2"}
+
+
+@rule("polarity", "favours does not contradict direction and the term's higher_is (a higher-is-better term that "
+      "increases favours vitamin_k2, never the comparator); neither and unclear are always allowed",
+      "outcome_terms", "outcomes")
+def polarity(t: Tables):
+    o = t.frame("outcomes", "outcome", "direction", "favours")
+    terms = t.frame("outcome_terms", "term", "higher_is")
+    higher = o["outcome"].astype("str").map(dict(zip(terms["term"].astype("str"), terms["higher_is"].astype("str"))))
+    expected = pd.Series([FAVOURED.get(pair) for pair in zip(higher, o["direction"].astype("str"))], index=o.index)
+    favours = o["favours"].astype("str")
+    wrong = expected.notna() & favours.isin(["vitamin_k2", "comparator"]) & (favours != expected)
+    yield from t.problems("outcomes", "favours", "polarity", wrong,
+                          lambda i: f"higher {o['outcome'].iat[i]} is {higher.iat[i]} for bone, so a "
+                                    f"{o['direction'].iat[i]} favours {expected.iat[i]}, not {favours.iat[i]} "
+                                    "(neither or unclear when the result is not significant or not clear)")
+
+
+@rule("spread_kind", "k2_sd and comparator_sd come with spread_kind (sd, se or unstated), and spread_kind with a spread",
+      "outcomes")
+def spread_kind(t: Tables):
+    f = t.frame("outcomes", "k2_sd", "comparator_sd", "spread_kind")
+    spread = f["k2_sd"].notna() | f["comparator_sd"].notna()
+    yield from t.problems("outcomes", "spread_kind", "spread_kind", spread & f["spread_kind"].isna(),
+                          lambda i: "a spread is given, so say what it is: sd, se or unstated")
+    yield from t.problems("outcomes", "spread_kind", "spread_kind", ~spread & f["spread_kind"].notna(),
+                          lambda i: "spread_kind is given but k2_sd and comparator_sd are blank")
+
+
+@rule("value_kind", "arm values (k2_mean, comparator_mean) say what they are in value_kind", "outcomes")
+def value_kind(t: Tables):
+    f = t.frame("outcomes", "k2_mean", "comparator_mean", "value_kind")
+    yield from t.problems("outcomes", "value_kind", "value_kind",
+                          (f["k2_mean"].notna() | f["comparator_mean"].notna()) & f["value_kind"].isna(),
+                          lambda i: "an arm value is given, so say what it is: final, change or percent_change")
+
+
+@rule("event_counts", "event counts have their denominator (n_k2, n_comparator) and do not exceed it", "outcomes")
+def event_counts(t: Tables):
+    f = t.frame("outcomes", "k2_events", "n_k2", "comparator_events", "n_comparator")
+    for events, n in (("k2_events", "n_k2"), ("comparator_events", "n_comparator")):
+        yield from t.problems("outcomes", n, "event_counts", f[events].notna() & f[n].isna(),
+                              lambda i, events=events, n=n: f"{events} is given, so its denominator {n} is required")
+        yield from t.problems("outcomes", events, "event_counts", f[events] > f[n],
+                              lambda i, events=events, n=n: f"{events} {f[events].iat[i]} exceeds {n} {f[n].iat[i]}")
+
+
 @rule("units", "a dose or duration value has its unit", "interventions")
 def units(t: Tables):
     f = t.frame("interventions", "dose_value", "dose_unit", "duration_value", "duration_unit")
