@@ -36,3 +36,10 @@ def test_adding_the_example_study_to_a_package_without_it_validates(package_copy
     build(package_copy)
     report = validate(package_copy)
     assert report.valid, report.to_text()
+
+
+def test_the_rules_table_lists_every_rule_of_the_validator():
+    from k2data.validate import catalogue
+
+    table = re.findall(r"^\| `(\w+)` \| (.+) \|$", (ROOT / "CONTRIBUTING.md").read_text(), re.M)
+    assert dict(table) == catalogue()
