@@ -72,14 +72,18 @@ def synthetic_tables(n_outcomes: int, seed: int = 1) -> dict[str, pd.DataFrame]:
         "favours": "vitamin_k2", "significant": np.where((effect - half > 0) | (effect + half < 0), "true", "false"),
         "effect_measure": "md", "effect_value": effect, "ci_lower": (effect - half).round(3),
         "ci_upper": (effect + half).round(3), "p_value": p, "p_qualifier": "exact", "n_k2": 50, "n_comparator": 50,
-        "k2_mean": 1.0, "k2_sd": 0.1, "comparator_mean": 0.9, "comparator_sd": 0.1, "unit": "g/cm2",
+        "value_kind": "final", "k2_mean": 1.0, "k2_sd": 0.1, "comparator_mean": 0.9, "comparator_sd": 0.1,
+        "spread_kind": "sd", "unit": "g/cm2",
         "evidence": "Synthetic result with its numbers.", "source": src, "locator": "Table 2"})
     mechanisms = pd.DataFrame({"mechanism_id": np.char.add(sid, "_m1"), "study_id": sid, "model_id": np.char.add(sid, "_m"),
                                "target": "osteocalcin", "hgnc_symbol": "BGLAP", "effect": "cofactor_for",
                                "evidence_type": "review", "evidence": "Synthetic.", "source": src, "locator": "abstract"})
     reports = pd.DataFrame({"report_id": np.char.add(sid, "_r1"), "study_id": sid, "title": "Synthetic news",
                             "claim": "Synthetic claim.", "accuracy": "accurate", "source": src})
-    return {"studies": studies, "models": models, "interventions": interventions, "outcomes": outcomes,
+    terms = pd.DataFrame({"term": ["bmd_lumbar_spine"], "label": ["Lumbar spine BMD"], "category": ["bmd"],
+                          "definition": ["Synthetic definition."], "higher_is": ["better"]})
+    return {"studies": studies, "models": models, "interventions": interventions, "outcome_terms": terms,
+            "outcomes": outcomes,
             "mechanisms": mechanisms, "reports": reports}
 
 

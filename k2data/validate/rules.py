@@ -64,6 +64,11 @@ def per_value(values: pa.ChunkedArray, compute: Callable[[pa.Array], pa.Array]) 
     return pa.chunked_array([pc.take(compute(chunk.dictionary), chunk.indices) for chunk in chunks])
 
 
+def is_value(values: pa.ChunkedArray, value: str) -> pa.ChunkedArray:
+    """Mask of the rows holding value; on a dictionary-encoded column, compared once per distinct value."""
+    return per_value(values, lambda v: pc.equal(v, value))
+
+
 def differs(left: pa.ChunkedArray, right: pa.ChunkedArray | pa.Scalar):
     """Mask of the rows where both sides have a value and the values differ (null elsewhere).
 
@@ -293,15 +298,19 @@ FAVOURED = {("better", "increase"): "vitamin_k2", ("better", "decrease"): "compa
       "increases favours vitamin_k2, never the comparator); neither and unclear are always allowed",
       "outcome_terms", "outcomes")
 def polarity(t: Tables):
-    o = t.frame("outcomes", "outcome", "direction", "favours")
-    terms = t.frame("outcome_terms", "term", "higher_is")
-    higher = o["outcome"].astype("str").map(dict(zip(terms["term"].astype("str"), terms["higher_is"].astype("str"))))
-    expected = pd.Series([FAVOURED.get(pair) for pair in zip(higher, o["direction"].astype("str"))], index=o.index)
-    favours = o["favours"].astype("str")
-    wrong = expected.notna() & favours.isin(["vitamin_k2", "comparator"]) & (favours != expected)
+    o, terms = t.arrow["outcomes"], t.arrow["outcome_terms"]
+    higher = lookup(o["outcome"], terms["term"], terms["higher_is"])
+    favours = o["favours"]
+    wrong = None
+    for (polarity_, direction), expected in FAVOURED.items():
+        other = "comparator" if expected == "vitamin_k2" else "vitamin_k2"
+        hit = pc.and_(pc.and_(is_value(higher, polarity_), is_value(o["direction"], direction)),
+                      is_value(favours, other))
+        wrong = hit if wrong is None else pc.or_(wrong, hit)
     yield from t.problems("outcomes", "favours", "polarity", wrong,
-                          lambda i: f"higher {o['outcome'].iat[i]} is {higher.iat[i]} for bone, so a "
-                                    f"{o['direction'].iat[i]} favours {expected.iat[i]}, not {favours.iat[i]} "
+                          lambda i: f"higher {o['outcome'][i].as_py()} is {higher[i].as_py()} for bone, so a "
+                                    f"{o['direction'][i].as_py()} favours "
+                                    f"{FAVOURED[higher[i].as_py(), o['direction'][i].as_py()]}, not {favours[i].as_py()} "
                                     "(neither or unclear when the result is not significant or not clear)")
 
 
@@ -331,7 +340,7 @@ def event_counts(t: Tables):
         yield from t.problems("outcomes", n, "event_counts", f[events].notna() & f[n].isna(),
                               lambda i, events=events, n=n: f"{events} is given, so its denominator {n} is required")
         yield from t.problems("outcomes", events, "event_counts", f[events] > f[n],
-                              lambda i, events=events, n=n: f"{events} {f[events].iat[i]} exceeds {n} {f[n].iat[i]}")
+                              lambda i, events=events, n=n: f"{events} {int(f[events].iat[i])} exceeds {n} {int(f[n].iat[i])}")
 
 
 @rule("units", "a dose or duration value has its unit", "interventions")
