@@ -69,3 +69,10 @@ def test_everything_frictionless_reports_is_reported(name, tmp_path):
             and (row is None or p.row is None or p.row == row)
             and (column is None or p.column is None or p.column == column or p.row == 1))]
         assert covered, f"frictionless reports {kind} at {table}:{row}:{column}; k2data does not"
+
+
+def test_the_fixtures_use_the_repository_schemas():
+    """Regenerate with `python tests/fixtures/make_fixtures.py` after changing a schema."""
+    root = FIXTURES.parent.parent
+    for path in (root / "schemas").glob("*.json"):
+        assert (FIXTURES / "valid" / "schemas" / path.name).read_text() == path.read_text(), path.name

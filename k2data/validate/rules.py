@@ -302,13 +302,13 @@ def polarity(t: Tables):
     higher = lookup(o["outcome"], terms["term"], terms["higher_is"])
     favours = o["favours"]
     wrong = None
-    for (polarity_, direction), expected in FAVOURED.items():
-        other = "comparator" if expected == "vitamin_k2" else "vitamin_k2"
-        hit = pc.and_(pc.and_(is_value(higher, polarity_), is_value(o["direction"], direction)),
-                      is_value(favours, other))
+    for (higher_is, direction), expected in FAVOURED.items():
+        contradicting = "comparator" if expected == "vitamin_k2" else "vitamin_k2"
+        hit = pc.and_(pc.and_(is_value(higher, higher_is), is_value(o["direction"], direction)),
+                      is_value(favours, contradicting))
         wrong = hit if wrong is None else pc.or_(wrong, hit)
     yield from t.problems("outcomes", "favours", "polarity", wrong,
-                          lambda i: f"higher {o['outcome'][i].as_py()} is {higher[i].as_py()} for bone, so a "
+                          lambda i: f"a higher {o['outcome'][i].as_py()} is {higher[i].as_py()} for bone, so a "
                                     f"{o['direction'][i].as_py()} favours "
                                     f"{FAVOURED[higher[i].as_py(), o['direction'][i].as_py()]}, not {favours[i].as_py()} "
                                     "(neither or unclear when the result is not significant or not clear)")
