@@ -1,4 +1,4 @@
-"""The `k2data` command: info, validate, cite, build, diff, check-release, release."""
+"""The `k2data` command: info, validate, cite, build, diff, check-release, release, --version."""
 from __future__ import annotations
 
 import argparse
@@ -9,18 +9,50 @@ from .package import PackageError
 EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
 
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+class VersionAction(argparse.Action):
+    """--version: the installed package and the dataset it carries (read lazily)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, version
+
+        from .loader import bundled
+
+        try:
+            package = version("k2data")
+        except PackageNotFoundError:
+            package = "not installed"
+        try:
+            data = bundled()
+            dataset = f"dataset {data.version} at {data.root}"
+        except PackageError as exc:
+            dataset = f"dataset unusable: {exc}"
+        print(f"k2data {package} ({dataset})")
+        parser.exit()
+
+
 def cmd_info(args) -> int:
     from .cite import cite
     from .loader import bundled, load, tables
 
-    print(f"k2data {bundled().version}: vitamin K2 and bone health evidence")
-    for name in tables():
-        print(f"  {name:<14}{len(load(name)):>6} rows")
+    counts = {name: len(load(name)) for name in tables()}  # everything is read before anything is printed
     studies = load("studies")
-    print("\nStudies by design (retracted in brackets):")
-    for design, group in studies.groupby("design", observed=True):
-        print(f"  {design:<22}{len(group):>4}  ({int(group['retracted'].sum())})")
-    print("\nCite as:\n  " + cite("text"))
+    by_design = [(design, len(group), int(group["retracted"].sum()))
+                 for design, group in studies.groupby("design", observed=True)]
+    lines = [f"k2data {bundled().version}: vitamin K2 and bone health evidence"]
+    lines += [f"  {name:<14}{count:>6} rows" for name, count in counts.items()]
+    lines += ["", "Studies by design (retracted in brackets):"]
+    lines += [f"  {design:<22}{count:>4}  ({retracted})" for design, count, retracted in by_design]
+    lines += ["", "Cite as:", "  " + cite("text")]
+    print("\n".join(lines))
     return EXIT_VALID
 
 
@@ -28,7 +60,7 @@ def cmd_validate(args) -> int:
     from .validate import validate
 
     report = validate(args.path)
-    print(report.to_json() if args.format == "json" else report.to_text())
+    print(report.to_json(args.max_problems) if args.format == "json" else report.to_text(args.max_problems))
     return EXIT_VALID if report.valid else EXIT_INVALID
 
 
@@ -74,12 +106,17 @@ def cmd_release(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .validate.report import MAX_PROBLEMS
+
     p = argparse.ArgumentParser(prog="k2data", description="Vitamin K2 and bone health evidence dataset.")
+    p.add_argument("--version", action=VersionAction, help="print the package and dataset versions and exit")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="version, tables with row counts, how to cite").set_defaults(run=cmd_info)
     v = sub.add_parser("validate", help="check a data package; exit 0 valid, 1 invalid, 2 unusable input")
     v.add_argument("path", nargs="?", help="package folder or datapackage.json (default: the bundled data)")
     v.add_argument("--format", choices=["text", "json"], default="text")
+    v.add_argument("--max-problems", type=positive, default=MAX_PROBLEMS, metavar="N",
+                   help=f"print at most N problems, then 'and M more' (default {MAX_PROBLEMS}); the summary counts all")
     v.set_defaults(run=cmd_validate)
     c = sub.add_parser("cite", help="how to cite this version")
     c.add_argument("--style", choices=["text", "bibtex"], default="text")

@@ -18,9 +18,7 @@ from .read import read_typed
 
 def read_frame(package: DataPackage, name: str) -> pd.DataFrame:
     resource = package.resource(name)
-    table = read_typed(resource.csv_path.read_bytes(), resource.schema)
-    if table is None:
-        raise ValueError(f"{package.root}: table {name!r} does not parse; run `k2data validate {package.root}`")
+    table = read_typed(resource.csv_path.read_bytes(), resource.schema, name)
     return ts.apply_dtypes(table.to_pandas(), resource.schema, categorical=False)
 
 

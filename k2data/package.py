@@ -14,16 +14,32 @@ from pathlib import Path
 
 DESCRIPTOR = "datapackage.json"
 PARQUET_SOURCE_KEY = b"k2data:csv_sha256"  # Parquet metadata: hash of the CSV it was built from
+PARQUET_SCHEMA_KEY = b"k2data:schema_sha256"  # and of the Table Schema it was parsed with
 PARQUET_HASH = "k2data:parquet_hash"  # resource property: hash of the Parquet file `k2data build` wrote
 
 
-class PackageError(Exception):
+class PackageError(ValueError):
     """The data package cannot be used: missing, unreadable, or unsafe."""
+
+
+class IntegrityError(PackageError):
+    """A file of the data package does not match the hash recorded for it, or cannot be read: its data
+    are never returned."""
+
+
+def installed_root() -> Path:
+    """Where an installed wheel keeps its data package (it may not exist, as in a checkout)."""
+    return Path(str(resources.files("k2data"))) / "_data"
+
+
+def is_installed(root: Path) -> bool:
+    """True for the copy inside an installed wheel, which maintainer commands must not change."""
+    return root.resolve() == installed_root().resolve()
 
 
 def bundled_root() -> Path:
     """The folder holding the bundled datapackage.json (wheel first, then the checkout)."""
-    in_wheel = Path(str(resources.files("k2data"))) / "_data"
+    in_wheel = installed_root()
     if (in_wheel / DESCRIPTOR).is_file():
         return in_wheel
     checkout = Path(__file__).resolve().parent.parent
@@ -80,6 +96,23 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def schema_hash(schema: dict) -> str:
+    """The hash of a Table Schema's content (key order and layout do not count)."""
+    return sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+
+
+def provenance(csv_hash: str, schema: dict) -> dict[bytes, str]:
+    """The Parquet metadata `k2data build` writes: what the file was built from."""
+    return {PARQUET_SOURCE_KEY: csv_hash, PARQUET_SCHEMA_KEY: schema_hash(schema)}
+
+
+def built_from(metadata: dict | None, csv_hash: str, schema: dict) -> bool:
+    """True when Parquet metadata says the file was built from this CSV with this schema."""
+    metadata = metadata or {}
+    return all(metadata.get(key, b"").decode("utf-8", "replace") == value
+               for key, value in provenance(csv_hash, schema).items())
+
+
 def read_json(path: Path, what: str) -> dict:
     """Read a JSON object, turning every failure into a PackageError."""
     try:
@@ -117,6 +150,12 @@ class DataPackage:
     @property
     def version(self) -> str:
         return str(self.descriptor.get("version", ""))
+
+    def refuse_if_installed(self, command: str) -> None:
+        """Maintainer commands change or judge a checkout; the wheel's copy is not one."""
+        if is_installed(self.root):
+            raise PackageError(f"{self.root} is the data installed with k2data; `k2data {command}` works on a "
+                               "checkout of the repository: run it there, or give the folder of a package you maintain")
 
     def resource(self, name: str) -> Resource:
         if name not in self.resources:

@@ -1,22 +1,71 @@
-"""Read a table's CSV into Arrow: typed in one pass, or as text to find the cells that do not parse.
+"""The one CSV parser: validate, build, load and diff read every table here, so they accept and
+reject exactly the same cells.
 
-The loader, `k2data build` and the validator all read CSVs here, so Parquet built from a CSV and the
-CSV read again hold the same values by construction.
+A CSV is read in one pass with every column as text (dictionary-encoded, except a single-column
+primary key), then each typed column is parsed per distinct value by the grammar of its Table
+Schema type:
+
+- integer: an optional sign and ASCII digits (``+120``, ``-3``, ``007``), within 64 bits;
+- number: an optional sign, digits with an optional decimal point, an optional exponent
+  (``1.5``, ``.5``, ``1e-3``); not NaN or infinity, no hexadecimal, no thousands separators;
+- boolean: exactly one of the field's trueValues or falseValues (default ``true``/``false``);
+- date: ``YYYY-MM-DD``, a real calendar day.
+
+No spaces are allowed around a value of any of these types. Frictionless is the reference where it
+is stricter (hexadecimal, ``1.0`` as an integer, ``True``); this grammar is stricter still on
+spaces, NaN, infinity, ``1_000`` and out-of-range integers.
 """
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from . import schema as ts
 
+BOM = b"\xef\xbb\xbf"
+BLOCK_SIZE = 4 << 20  # bytes per parse block: rows up to this size read in one pass
+MAX_CELL_BYTES = 1 << 20  # a larger cell is reported (rule cell_size), never read
+GRAMMAR = {
+    "integer": r"^[+-]?[0-9]+$",
+    "number": r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$",
+    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+}
+TYPE_WORDS = {"integer": "a whole number (64-bit)", "number": "a finite decimal number",
+              "boolean": "true or false", "date": "a date YYYY-MM-DD", "string": "text"}
+
+
+@dataclass(frozen=True)
+class CsvProblem:
+    """Why a CSV cannot be read, where: row as a spreadsheet shows it (header = 1), None = whole file."""
+
+    row: int | None
+    column: str | None
+    rule: str
+    message: str
+
+
+class ReadError(ValueError):
+    """A table's CSV cannot be read or holds cells that are not values of their type."""
+
+    def __init__(self, table: str, problems: list[CsvProblem]):
+        self.table, self.problems = table, problems
+        first = problems[0]
+        where = "".join(f", {label} {value}" for label, value in (("row", first.row), ("column", first.column))
+                        if value is not None)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"table {table!r}{where}: {first.message}{more}; run `k2data validate` for every problem")
+
 
 def arrow_schema(schema: dict, encode_text: bool = False) -> pa.Schema:
-    """The Arrow types of a table's columns; with encode_text, text columns other than a
-    single-column primary key are dictionary-encoded (each distinct value stored once)."""
+    """The Arrow types of a table's columns as stored in Parquet; with encode_text, text columns other
+    than a single-column primary key are dictionary-encoded (each distinct value stored once)."""
     key = ts.primary_key(schema)
 
     def arrow_type(field: dict) -> pa.DataType:
@@ -28,52 +77,212 @@ def arrow_schema(schema: dict, encode_text: bool = False) -> pa.Schema:
     return pa.schema([pa.field(f["name"], arrow_type(f)) for f in ts.fields(schema)])
 
 
-def read_typed(data, schema: dict, encode_text: bool = False) -> pa.Table | None:
-    """The CSV (bytes or any buffer) with every column in its declared type; None when any cell does
-    not parse. encode_text reads text columns dictionary-encoded, as arrow_schema says, each as one
-    array over one dictionary."""
-    fields = ts.fields(schema)
-    truthy = sorted({v for f in fields if f["type"] == "boolean" for v in f.get("trueValues", ["true"])})
-    falsy = sorted({v for f in fields if f["type"] == "boolean" for v in f.get("falseValues", ["false"])})
-    options = pcsv.ConvertOptions(
-        column_types=arrow_schema(schema, encode_text), include_columns=ts.field_names(schema),
-        null_values=schema.get("missingValues", [""]), strings_can_be_null=True, quoted_strings_can_be_null=True,
-        true_values=truthy or ["true"], false_values=falsy or ["false"])
+def text_schema(schema: dict) -> dict[str, pa.DataType]:
+    """Every column read as text: dictionary-encoded, except a single-column primary key (all distinct)."""
+    key = ts.primary_key(schema)
+    return {f["name"]: pa.string() if [f["name"]] == key else pa.dictionary(pa.int32(), pa.string())
+            for f in ts.fields(schema)}
+
+
+def header_of(data) -> list[str] | None:
+    """The header row's cells, or None for an empty file."""
+    end = data.find(b"\n")
+    first = bytes(data[: end if end >= 0 else len(data)]).decode("utf-8", errors="replace").rstrip("\r")
+    try:  # a stray carriage return ends the row, as it does for the Arrow reader
+        return next(csv.reader(io.StringIO(first, newline="")), None) if first.strip() else None
+    except csv.Error:
+        return [first]
+
+
+def check_encoding(data) -> list[CsvProblem]:
+    """UTF-8 without a byte-order mark (decoded in blocks: no copy of a large file is made)."""
+    if data[:3] == BOM:
+        return [CsvProblem(1, None, "encoding", "file starts with a byte-order mark; save as UTF-8 without BOM")]
+    decoder, step = codecs.getincrementaldecoder("utf-8")(), 1 << 24
+    for start in range(0, len(data), step):
+        try:
+            decoder.decode(data[start:start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+            line = bytes(data[:at]).count(b"\n") + 1
+            return [CsvProblem(line, None, "encoding", f"byte {at} is not UTF-8; save the file as UTF-8")]
+    return []
+
+
+def check_header(header: list[str] | None, expected: list[str]) -> list[CsvProblem]:
+    """The header must list the schema's fields, once each, in schema order."""
+    if header is None:
+        return [CsvProblem(1, None, "header", "file is empty; it needs at least the header row")]
+    if header == expected:
+        return []
+    if len(header) == 1 and len(expected) > 1:
+        for name, sep in (("semicolons", ";"), ("tabs", "\t"), ("pipes", "|")):
+            if sep in header[0]:
+                return [CsvProblem(1, None, "header", f"the header is separated by {name}, not commas; "
+                                                      "save the file as comma-separated CSV")]
+    out, seen = [], set()
+    for col in header:
+        if col in seen:
+            out.append(CsvProblem(1, col, "header", "column appears more than once"))
+        seen.add(col)
+        if col not in expected:
+            out.append(CsvProblem(1, col or None, "header",
+                                  "column has no name" if not col else "column is not in the schema"))
+    out += [CsvProblem(1, col, "header", "column is missing") for col in expected if col not in header]
+    if not out:
+        out.append(CsvProblem(1, None, "header", "columns are out of order; expected: " + ", ".join(expected)))
+    return out
+
+
+def scan_rows(data, names: list[str]) -> list[CsvProblem]:
+    """Rows of the wrong width and cells too large to read (slow path, only for files Arrow cannot read)."""
+    out, width = [], len(names)
+    csv.field_size_limit(2**31 - 1)
+    reader = csv.reader(io.StringIO(str(data, "utf-8"), newline=""))
+    rows = iter(reader)
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            out.append(CsvProblem(number + 1, None, "row_width", f"the row cannot be split into cells ({exc})"))
+            break
+        number += 1
+        if row and len(row) != width:
+            out.append(CsvProblem(number, None, "row_width", f"row has {len(row)} cells, the header has {width}"))
+        for index, cell in enumerate(row):
+            size = len(cell.encode("utf-8"))
+            if size > MAX_CELL_BYTES:
+                out.append(CsvProblem(number, names[index] if index < width else None, "cell_size",
+                                      f"cell holds {size:,} bytes; the limit is {MAX_CELL_BYTES:,}"))
+    return out
+
+
+def oversized_cells(cells: pa.Table) -> list[CsvProblem]:
+    """Cells larger than MAX_CELL_BYTES (checked per distinct value)."""
+    out = []
+    for name, column in zip(cells.column_names, cells.columns):
+        values = column.chunk(0) if isinstance(column, pa.ChunkedArray) and column.num_chunks == 1 else column
+        distinct = values.dictionary if pa.types.is_dictionary(values.type) else values
+        if not len(distinct) or (pc.max(pc.binary_length(distinct)).as_py() or 0) <= MAX_CELL_BYTES:
+            continue
+        for index, value in enumerate(column.to_pylist()):
+            if value is not None and len(value.encode("utf-8")) > MAX_CELL_BYTES:
+                out.append(CsvProblem(index + 2, name, "cell_size",
+                                      f"cell holds {len(value.encode('utf-8')):,} bytes; the limit is {MAX_CELL_BYTES:,}"))
+    return out
+
+
+def read_cells(data, schema: dict) -> tuple[pa.Table | None, list[CsvProblem]]:
+    """Every cell as text, missing values as nulls: (table, []) or (None, why it cannot be read)."""
+    names = ts.field_names(schema)
+    problems = check_header(header_of(data), names)
+    if data[:3] == BOM or problems:
+        return None, check_encoding(data) or problems
+    convert = pcsv.ConvertOptions(column_types=text_schema(schema), include_columns=names,
+                                  null_values=schema.get("missingValues", [""]), strings_can_be_null=True,
+                                  quoted_strings_can_be_null=True)
+    table = None
+    for newlines in (False, True):  # line breaks inside quoted cells slow the reader down: only if needed
+        try:
+            table = pcsv.read_csv(pa.BufferReader(data), read_options=pcsv.ReadOptions(block_size=BLOCK_SIZE),
+                                  parse_options=pcsv.ParseOptions(newlines_in_values=newlines), convert_options=convert)
+            break
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowKeyError, pa.ArrowNotImplementedError):
+            continue
+    if table is None:
+        problems = check_encoding(data) or scan_rows(data, names)
+        if not problems:
+            problems = [CsvProblem(None, None, "row_width", "the CSV cannot be split into rows and cells "
+                                                            "(check quotes and line ends)")]
+        return None, problems
+    table = table.unify_dictionaries()
+    return pa.Table.from_arrays([c.combine_chunks() if pa.types.is_dictionary(c.type) else c for c in table.columns],
+                                schema=table.schema), []
+
+
+def cast_each(values: pa.Array, to: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    """values cast to type to, and a mask of the values that cast; one by one only if the whole fails."""
     try:
-        table = pcsv.read_csv(pa.BufferReader(data), convert_options=options)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    for field in fields:
-        if field["type"] == "number":
-            column = table[field["name"]]
-            if pc.any(pc.invert(pc.is_finite(column))).as_py():  # 'nan' and 'inf' parse but are not numbers
-                return None
-    if encode_text:
-        table = table.unify_dictionaries()
-        table = pa.Table.from_arrays([column.combine_chunks() if pa.types.is_dictionary(column.type) else column
-                                      for column in table.columns], schema=table.schema)
-    return table
+        return pc.cast(values, to), pc.is_valid(values)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        cast, ok = [], []
+        for value in values.to_pylist():
+            try:
+                cast.append(None if value is None else pa.scalar(value).cast(to).as_py())
+                ok.append(value is not None)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                cast.append(None)
+                ok.append(False)
+        return pa.array(cast, to), pa.array(ok, pa.bool_())
 
 
-def read_text(data: bytes, names: list[str]) -> tuple[pa.Table, int]:
-    """Every cell as text, exactly as written; also the number of rows of the wrong width (skipped)."""
-    ragged = []
-    table = pcsv.read_csv(
-        pa.BufferReader(data),
-        convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                            strings_can_be_null=False, quoted_strings_can_be_null=False),
-        parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: ragged.append(row) or "skip"),
-    )
-    return table, len(ragged)
+def parse_values(values: pa.Array, field: dict) -> tuple[pa.Array, pa.Array]:
+    """Distinct text values of one field parsed into its type, and a mask of those that are values of it."""
+    kind = field["type"]
+    if kind == "boolean":
+        truthy = field.get("trueValues", ["true"])
+        ok = pc.is_in(values, value_set=pa.array(truthy + field.get("falseValues", ["false"])))
+        return pc.if_else(ok, pc.is_in(values, value_set=pa.array(truthy)), None), ok
+    grammar = pc.match_substring_regex(values, GRAMMAR[kind])
+    text = pc.if_else(grammar, values, None)
+    if kind == "integer":
+        text = pc.replace_substring_regex(text, r"^\+", "")  # Arrow reads no leading plus
+    typed, cast = cast_each(text, ts.arrow_type(field))
+    ok = pc.and_(grammar, cast)
+    if kind == "number":
+        ok = pc.and_(ok, pc.is_finite(typed))
+    return pc.if_else(ok, typed, None), pc.fill_null(ok, False)
 
 
-def typed_from_text(text: pa.Table, schema: dict) -> tuple[pa.Table, dict[str, np.ndarray]]:
-    """Parse text cells one column at a time; cells that do not parse become null and are flagged."""
-    missing = schema.get("missingValues", [""])
+def parse(cells: pa.Table, schema: dict) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """The table with each column in its declared type (text stays as read), and for each column with a
+    cell that is not a value of its type, a mask of those cells (they become null)."""
     arrays, bad = [], {}
     for field in ts.fields(schema):
-        raw = pd.Series(text[field["name"]].to_numpy(zero_copy_only=False), dtype="str")
-        values, mask = ts.parse_column(raw, field, missing)
-        arrays.append(pa.array(values, from_pandas=True).cast(ts.arrow_type(field)))
-        bad[field["name"]] = mask.to_numpy(dtype=bool)
-    return pa.Table.from_arrays(arrays, schema=arrow_schema(schema)), bad
+        column = cells[field["name"]]
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if field["type"] == "string":
+            arrays.append(column)
+            continue
+        if pa.types.is_dictionary(column.type):
+            typed, ok = parse_values(column.dictionary, field)
+            indices = column.indices
+            arrays.append(pc.take(typed, indices))
+            wrong = pc.and_(pc.is_valid(indices), pc.invert(pc.take(ok, indices)))
+        else:
+            typed, ok = parse_values(column, field)
+            arrays.append(typed)
+            wrong = pc.and_(pc.is_valid(column), pc.invert(ok))
+        if pc.any(wrong).as_py():
+            bad[field["name"]] = pc.fill_null(wrong, False).to_numpy(zero_copy_only=False)
+    names = ts.field_names(schema)
+    return pa.Table.from_arrays(arrays, names=names), bad
+
+
+def type_problems(cells: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[CsvProblem]:
+    """One problem per cell that is not a value of its column's type."""
+    words = {f["name"]: TYPE_WORDS.get(f["type"], f["type"]) for f in ts.fields(schema)}
+    out = []
+    for name, mask in bad.items():
+        for index in np.flatnonzero(mask):
+            text = str(cells[name][int(index)].as_py())
+            shown = repr(text if len(text) <= 60 else text[:57] + "...")
+            out.append(CsvProblem(int(index) + 2, name, "type", f"{shown} is not {words[name]}"))
+    return out
+
+
+def read_typed(data, schema: dict, table: str) -> pa.Table:
+    """The CSV with every column in its declared type, as stored in Parquet (text not encoded).
+
+    Raises ReadError, naming the table, row and column, when the file cannot be read or a cell is not a
+    value of its type."""
+    cells, problems = read_cells(data, schema)
+    if cells is None or oversized_cells(cells):
+        raise ReadError(table, problems or oversized_cells(cells))
+    typed, bad = parse(cells, schema)
+    if bad:
+        raise ReadError(table, type_problems(cells, bad, schema))
+    return typed.cast(arrow_schema(schema))

@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+from . import schema as ts
 from .package import DataPackage, read_json, sha256
 
 LOCK = "release.json"
@@ -25,7 +26,7 @@ def snapshot(package: DataPackage) -> dict:
         data = resource.csv_path.read_bytes()
         schema = json.dumps(resource.schema, sort_keys=True, ensure_ascii=False).encode("utf-8")
         tables[name] = {"csv": sha256(data), "schema": sha256(schema), "rows": max(data.count(b"\n") - 1, 0),
-                        "fields": {f["name"]: f["type"] for f in resource.schema.get("fields", [])}}
+                        "fields": {f["name"]: f["type"] for f in ts.fields(resource.schema)}}
     return tables
 
 
@@ -86,6 +87,7 @@ def version_problems(root: Path, package: DataPackage) -> list[str]:
 def check(path: str | Path | None = None) -> list[str]:
     """Everything that keeps the current tree from being a properly recorded release."""
     package = DataPackage(path)
+    package.refuse_if_installed("check-release")
     root = package.root
     problems = version_problems(root, package)
     if not (root / LOCK).is_file():
@@ -114,6 +116,7 @@ def check(path: str | Path | None = None) -> list[str]:
 def release(path: str | Path | None = None) -> str:
     """Record the current tree as its version in release.json; refuses a missing or too small bump."""
     package = DataPackage(path)
+    package.refuse_if_installed("release")
     root = package.root
     problems = version_problems(root, package)
     if problems:

@@ -1,4 +1,4 @@
-"""Table Schema -> pandas dtypes, typed parsing, pandera checks and the data dictionary.
+"""Table Schema -> pandas and Arrow types, pandera checks and the data dictionary.
 
 This is the one place where a column's rules are turned into code; every rule comes from the
 Table Schema JSON files in ``schemas/``.
@@ -6,16 +6,13 @@ Table Schema JSON files in ``schemas/``.
 from __future__ import annotations
 
 import json
-import re
 
-import numpy as np
 import pandas as pd
-
-INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def fields(schema: dict) -> list[dict]:
-    return schema.get("fields", [])
+    """The fields of a Table Schema, each with its type (Table Schema's default is string)."""
+    return [f if "type" in f else {**f, "type": "string"} for f in schema.get("fields", [])]
 
 
 def field_names(schema: dict) -> list[str]:
@@ -65,39 +62,6 @@ def arrow_type(field: dict):
         "boolean": pa.bool_(),
         "date": pa.date32(),
     }.get(field["type"], pa.string())
-
-
-def parse_column(raw: pd.Series, field: dict, missing: list[str]) -> tuple[pd.Series, pd.Series]:
-    """Parse a column of CSV text into its declared type.
-
-    Returns the typed values (categoricals not yet applied) and a mask of the cells whose text is
-    not a value of that type. Missing values become NA.
-    """
-    is_missing = raw.isin(missing)
-    text = raw.where(~is_missing)
-    kind = field["type"]
-    if kind in ("integer", "number"):  # as Frictionless and Arrow read numbers: surrounding spaces ignored
-        text = text.str.strip()
-    if kind == "integer":
-        ok = text.str.fullmatch(INTEGER.pattern).fillna(False).astype(bool)
-        values = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
-    elif kind == "number":
-        values = pd.to_numeric(text, errors="coerce").astype("Float64")
-        ok = values.notna() & np.isfinite(values.fillna(0).to_numpy(dtype=float))
-        values = values.where(ok)
-    elif kind == "boolean":
-        truthy = text.isin(field.get("trueValues", ["true"]))
-        falsy = text.isin(field.get("falseValues", ["false"]))
-        ok = truthy | falsy
-        values = pd.Series(pd.NA, index=raw.index, dtype="boolean").mask(truthy, True).mask(falsy, False)
-    elif kind == "date":
-        values = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype("datetime64[us]")
-        ok = values.notna()
-    else:
-        values = text.astype("str")
-        ok = pd.Series(True, index=raw.index)
-    bad = ~is_missing & ~ok
-    return values, bad
 
 
 def apply_dtypes(frame: pd.DataFrame, schema: dict, categorical: bool = True) -> pd.DataFrame:

@@ -48,7 +48,7 @@ def test_every_seed_article_is_a_report_linked_to_its_study():
 @pytest.mark.parametrize("name", k2data.tables())
 def test_parquet_holds_exactly_the_csv(name):
     resource = bundled().resource(name)
-    from_csv = read_typed(resource.csv_path.read_bytes(), resource.schema)
+    from_csv = read_typed(resource.csv_path.read_bytes(), resource.schema, name)
     from_parquet = pq.read_table(resource.parquet_path)
     assert from_parquet.schema.remove_metadata() == from_csv.schema
     assert from_parquet.num_rows == from_csv.num_rows > 0

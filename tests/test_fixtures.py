@@ -28,7 +28,10 @@ def broken_package(name: str, tmp_path: Path) -> Path:
 
 def frictionless_errors(package: Path) -> list[tuple]:
     """(table, row, column, type) of every error frictionless reports; table None for package errors."""
-    report = frictionless.validate(package / "datapackage.json")
+    try:
+        report = frictionless.validate(package / "datapackage.json")
+    except Exception as exc:  # frictionless itself fails on some broken schemas (a pattern that does not compile)
+        return [(None, None, None, type(exc).__name__)]
     found = [(None, None, None, e.type) for e in report.errors]
     for task in report.tasks:
         for e in task.errors:
@@ -44,7 +47,8 @@ def test_the_valid_fixture_is_valid_for_both_validators():
 def test_every_rule_has_a_fixture():
     expected_rules = {loc[3] for name in DEFECTS
                       for loc in json.loads((FIXTURES / "invalid" / name / "expected.json").read_text())}
-    assert set(catalogue()) - expected_rules == {"schema"}  # a schema file is only broken by hand
+    # a schema file is only broken by hand; a 1 MiB cell is made in test_hostile_inputs, not stored
+    assert set(catalogue()) - expected_rules == {"schema", "cell_size"}
 
 
 @pytest.mark.parametrize("name", DEFECTS)

@@ -7,9 +7,8 @@ import pytest
 
 import k2data
 from k2data import loader as load_module
-from k2data import schema as ts
 from k2data.build import build
-from k2data.package import DataPackage
+from k2data.package import DataPackage, IntegrityError
 
 from .conftest import ROOT
 
@@ -45,8 +44,8 @@ def test_load_falls_back_to_csv_with_the_same_result(monkeypatch, package_copy):
     pd.testing.assert_frame_equal(from_csv, k2data.load("outcomes"))
 
 
-def test_stale_parquet_is_not_read(monkeypatch, package_copy):
-    """A CSV edited after `k2data build` is what load() returns, not the older Parquet."""
+def test_an_edited_csv_is_refused_until_built(monkeypatch, package_copy):
+    """A CSV edited after `k2data build` raises IntegrityError (never old or new data); after the build it loads."""
     path = package_copy / "tables" / "studies.csv"
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     rows[0]["title"] = "Edited title"
@@ -55,6 +54,9 @@ def test_stale_parquet_is_not_read(monkeypatch, package_copy):
         writer.writeheader()
         writer.writerows(rows)
     monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    with pytest.raises(IntegrityError, match=r"table 'studies': tables/studies.csv does not match .* run `k2data build`"):
+        load_module.load("studies")
+    build(package_copy)
     assert load_module.load("studies")["title"].iloc[0] == "Edited title"
 
 
@@ -118,13 +120,6 @@ def test_cite_names_this_version():
     assert bibtex.startswith("@misc{") and f"version = {{{k2data.__version__}}}" in bibtex
     with pytest.raises(ValueError):
         k2data.cite("apa")
-
-
-def test_parse_reports_cells_of_the_wrong_type():
-    field = {"name": "n", "type": "integer"}
-    values, bad = ts.parse_column(pd.Series(["3", "", "3.5", "x"]), field, [""])
-    assert bad.tolist() == [False, False, True, True]
-    assert values.iloc[0] == 3 and values.isna().tolist()[1:] == [True, True, True]
 
 
 @pytest.mark.parametrize("name", k2data.tables())

@@ -40,6 +40,25 @@ def test_wheel_carries_the_data(tmp_path):
     assert version == k2data.__version__
     assert [int(c) for c in counts] == [len(k2data.load(t)) for t in k2data.tables()]
 
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "k2data", *args], cwd=elsewhere, env=env, capture_output=True,
+                              text=True)
+
+    shown = cli("--version")
+    assert shown.returncode == 0 and shown.stdout.startswith(f"k2data {version} (dataset {version} at ")
+    for command in ("build", "check-release", "release"):  # maintainer commands stay in a checkout
+        refused = cli(command)
+        assert refused.returncode == 2 and "is the data installed with k2data" in refused.stderr, refused.stderr
+        assert refused.stderr.count("\n") == 1
+    installed = target / "k2data" / "_data" / "tables" / "studies.csv"
+    installed.write_text(installed.read_text(encoding="utf-8").replace("Zhang", "Zhan", 1), encoding="utf-8")
+    damaged = subprocess.run([sys.executable, "-c", "import k2data; k2data.load('studies')"], cwd=elsewhere, env=env,
+                             capture_output=True, text=True)
+    assert damaged.returncode == 1 and "k2data.package.IntegrityError: table 'studies'" in damaged.stderr
+    assert "reinstall k2data" in damaged.stderr
+    info = cli("info")
+    assert info.returncode == 2 and info.stdout == "" and info.stderr.count("\n") == 1
+
 
 def release_tree(dest):
     """A copy of everything check-release reads."""

@@ -1,9 +1,10 @@
 """Validate a k2data package: every problem at once, as TABLE:ROW:COLUMN: message [rule].
 
-Valid tables take the fast path: one typed Arrow read per memory-mapped CSV (hashed alongside in a
-thread), text columns dictionary-encoded so that checks look at each distinct value once, whole-column
-checks, Parquet compared in Arrow. A table that does not read cleanly is read again
-as text to find each bad cell.
+The descriptor and its Table Schemas are checked first; a table whose schema cannot be used is not
+read. Each CSV is memory-mapped (hashed alongside in a thread) and read once by the parser that build
+and load share (k2data.read): every cell as text, dictionary-encoded, then parsed per distinct value,
+so that column checks look at each distinct value once and walk rows only when something is wrong.
+The Parquet copy is compared in Arrow, or trusted when it is byte for byte what `k2data build` wrote.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .. import schema as ts
+from .. import descriptor
 from ..package import DataPackage, Resource, sha256
-from ..read import read_text, read_typed, typed_from_text
+from ..read import CsvProblem, oversized_cells, parse, read_cells, type_problems
 from . import files, tables
 from .report import Problem, Report
 from .rules import catalogue, check_rules
@@ -23,23 +24,18 @@ from .rules import catalogue, check_rules
 __all__ = ["validate", "catalogue", "Problem", "Report"]
 
 
+def located(name: str, problems: list[CsvProblem]) -> list[Problem]:
+    return [Problem(name, p.row, p.column, p.rule, p.message) for p in problems]
+
+
 def read_resource(resource: Resource, data) -> tuple[pa.Table | None, dict, list[Problem]]:
     """The typed table, the cells already reported as bad, and the problems that reading found."""
-    name, names = resource.name, ts.field_names(resource.schema)
-    problems = files.check_header(name, files.header_of(data), names)
-    if data[:3] == files.BOM or problems:
-        return None, {}, files.check_encoding(name, data) or problems
-    typed = read_typed(data, resource.schema, encode_text=True)
-    if typed is not None:
-        return typed, {}, []
-    problems = files.check_encoding(name, data)
-    if problems:
-        return None, {}, problems
-    text, ragged = read_text(data, names)
-    if ragged:
-        return None, {}, files.ragged_rows(name, data, len(names))
-    typed, bad = typed_from_text(text, resource.schema)
-    return typed, bad, tables.check_types(name, text, bad, resource.schema)
+    cells, problems = read_cells(data, resource.schema)
+    if cells is None:
+        return None, {}, located(resource.name, problems)
+    typed, bad = parse(cells, resource.schema)
+    problems = type_problems(cells, bad, resource.schema) + oversized_cells(cells)
+    return typed, bad, located(resource.name, problems)
 
 
 def check_table(resource: Resource, typed: pa.Table, bad: dict, digest: str, parquet: Future | None) -> list[Problem]:
@@ -50,20 +46,25 @@ def check_table(resource: Resource, typed: pa.Table, bad: dict, digest: str, par
     return problems
 
 
+def defined_schemas() -> dict[str, dict]:
+    """The tables k2data defines, with their Table Schemas: those of the bundled package."""
+    bundled = DataPackage()
+    return {name: resource.schema for name, resource in bundled.resources.items()}
+
+
 def validate(path: str | Path | None = None) -> Report:
     """Check the bundled package, or the one at path (a folder or its datapackage.json).
 
-    Raises PackageError when the package itself cannot be used (missing or broken descriptor).
+    Raises PackageError when the package itself cannot be used (missing or unreadable descriptor).
     """
     package = DataPackage(path)
     report = Report(tables=list(package.resources))
-    typed_tables, unparsed_rows, found = {}, {}, []
+    found, unusable = descriptor.check(package, defined_schemas())
+    found = [[Problem(*p) for p in found]]
+    typed_tables, unparsed_rows = {}, {}
     with ThreadPoolExecutor(max_workers=2) as helper:  # hashing, Parquet reads and column checks overlap
         for name, resource in package.resources.items():
-            try:
-                resource.schema
-            except Exception as exc:  # PackageError, or a schema that is not a Table Schema object
-                found.append([Problem(name, None, None, "schema", str(exc))])
+            if name in unusable:
                 continue
             data, problems = files.map_csv(resource)
             found.append(problems)
@@ -74,8 +75,7 @@ def validate(path: str | Path | None = None) -> Report:
             found.append(problems + files.check_integrity(resource, len(data), digest.result()))
             if typed is None:
                 continue
-            parquet = None if any(np.any(mask) for mask in bad.values()) else \
-                helper.submit(files.read_parquet, resource, digest.result())
+            parquet = None if bad or problems else helper.submit(files.read_parquet, resource, digest.result())
             found.append(helper.submit(check_table, resource, typed, bad, digest.result(), parquet))
             typed_tables[name] = typed
             if bad:

@@ -1,20 +1,16 @@
-"""File-level checks: the CSV can be read (UTF-8, header, row widths), hash and bytes match
-datapackage.json, and the Parquet copy holds the same data."""
+"""File-level checks: the CSV can be mapped, hash and bytes match datapackage.json, and the Parquet
+copy holds the same data. (Whether a CSV can be read at all is k2data.read's to say.)"""
 from __future__ import annotations
 
-import csv
-import io
 import mmap
 import os
 
 import pyarrow as pa
 
 from .. import schema as ts
-from ..package import PARQUET_HASH, PARQUET_SOURCE_KEY, PackageError, Resource, sha256
+from ..package import PARQUET_HASH, PackageError, Resource, built_from, sha256
 from ..read import arrow_schema
 from .report import Problem
-
-BOM = b"\xef\xbb\xbf"
 
 
 def map_csv(resource: Resource) -> tuple[bytes | mmap.mmap | None, list[Problem]]:
@@ -49,55 +45,6 @@ def check_integrity(resource: Resource, size: int, digest: str) -> list[Problem]
     return out
 
 
-def check_encoding(name: str, data) -> list[Problem]:
-    """UTF-8 without a byte-order mark."""
-    if data[:3] == BOM:
-        return [Problem(name, 1, None, "encoding", "file starts with a byte-order mark; save as UTF-8 without BOM")]
-    try:
-        str(data, "utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        return [Problem(name, line, None, "encoding", f"byte {exc.start} is not UTF-8; save the file as UTF-8")]
-    return []
-
-
-def header_of(data) -> list[str] | None:
-    """The header row's cells, or None for an empty file."""
-    end = data.find(b"\n")
-    first = data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip("\r")
-    return next(csv.reader([first]), None) if first.strip() else None
-
-
-def check_header(name: str, header: list[str] | None, expected: list[str]) -> list[Problem]:
-    """The header must list the schema's fields, once each, in schema order."""
-    if header is None:
-        return [Problem(name, 1, None, "header", "file is empty; it needs at least the header row")]
-    if header == expected:
-        return []
-    out, seen = [], set()
-    for col in header:
-        if col in seen:
-            out.append(Problem(name, 1, col, "header", "column appears more than once"))
-        seen.add(col)
-        if col not in expected:
-            out.append(Problem(name, 1, col or None, "header",
-                               "column has no name" if not col else "column is not in the schema"))
-    out += [Problem(name, 1, col, "header", "column is missing") for col in expected if col not in header]
-    if not out:
-        out.append(Problem(name, 1, None, "header", "columns are out of order; expected: " + ", ".join(expected)))
-    return out
-
-
-def ragged_rows(name: str, data, width: int) -> list[Problem]:
-    """Rows whose number of cells differs from the header's (slow path, only for broken files)."""
-    out = []
-    reader = csv.reader(io.StringIO(str(data, "utf-8"), newline=""))
-    for number, row in enumerate(reader, start=1):
-        if row and len(row) != width:
-            out.append(Problem(name, number, None, "row_width", f"row has {len(row)} cells, the header has {width}"))
-    return out
-
-
 def read_parquet(resource: Resource, csv_digest: str) -> tuple[pa.Table | None, str | None]:
     """The Parquet copy to compare with the CSV, or why it cannot be read; (None, None) when there is
     none, or when it is byte for byte the file `k2data build` wrote from this very CSV."""
@@ -108,7 +55,7 @@ def read_parquet(resource: Resource, csv_digest: str) -> tuple[pa.Table | None, 
         return None, None
     try:
         if sha256(path.read_bytes()) == resource.descriptor.get(PARQUET_HASH) and \
-                (pq.read_schema(path).metadata or {}).get(PARQUET_SOURCE_KEY, b"").decode() == csv_digest:
+                built_from(pq.read_schema(path).metadata, csv_digest, resource.schema):
             return None, None
         return pq.read_table(path), None
     except Exception as exc:  # any unreadable Parquet file is a problem to report, not a crash
@@ -123,8 +70,9 @@ def check_parquet(resource: Resource, typed: pa.Table, digest: str, table: pa.Ta
         return [Problem(name, None, None, "parquet", f"{path.name} cannot be read: {error}")]
     if table is None:
         return []
-    if (table.schema.metadata or {}).get(PARQUET_SOURCE_KEY, b"").decode() != digest:
-        return [Problem(name, None, None, "parquet", f"{path.name} was not built from the current CSV; run `k2data build`")]
+    if not built_from(table.schema.metadata, digest, resource.schema):
+        return [Problem(name, None, None, "parquet",
+                        f"{path.name} was not built from the current CSV and schema; run `k2data build`")]
     expected = arrow_schema(resource.schema)
     if table.schema.remove_metadata() != expected:
         return [Problem(name, None, None, "parquet", f"{path.name} columns differ from the schema; run `k2data build`")]

@@ -1,13 +1,16 @@
-"""Problems found by the validator, and how they are printed: TABLE:ROW:COLUMN: message."""
+"""Problems found by the validator, and how they are printed: TABLE:ROW:COLUMN: message [rule]."""
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
 
+MAX_PROBLEMS = 200  # problems printed by default; the summary and the JSON count them all
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong. row is the line number a spreadsheet shows (header = 1); None = whole file."""
+    """One thing wrong. row is the line number a spreadsheet shows (header = 1); None = the whole table
+    or its descriptor, printed as '-'."""
 
     table: str
     row: int | None
@@ -16,7 +19,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        row = "" if self.row is None else self.row
+        row = "-" if self.row is None else self.row
         return f"{self.table}:{row}:{self.column or ''}: {self.message} [{self.rule}]"
 
 
@@ -43,9 +46,12 @@ class Report:
         touched = len({p.table for p in self.problems})
         return f"invalid: {len(self.problems)} problem(s) in {touched} table(s)"
 
-    def to_text(self) -> str:
-        return "\n".join([*map(str, self.sorted()), self.summary()])
+    def to_text(self, max_problems: int = MAX_PROBLEMS) -> str:
+        shown = self.sorted()[:max_problems]
+        more = len(self.problems) - len(shown)
+        return "\n".join([*map(str, shown), *([f"and {more} more"] if more else []), self.summary()])
 
-    def to_json(self) -> str:
-        return json.dumps({"valid": self.valid, "summary": self.summary(),
-                           "problems": [asdict(p) for p in self.sorted()]}, indent=2, ensure_ascii=False)
+    def to_json(self, max_problems: int = MAX_PROBLEMS) -> str:
+        shown = self.sorted()[:max_problems]
+        return json.dumps({"valid": self.valid, "summary": self.summary(), "count": len(self.problems),
+                           "shown": len(shown), "problems": [asdict(p) for p in shown]}, indent=2, ensure_ascii=False)

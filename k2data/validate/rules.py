@@ -20,20 +20,28 @@ SCHEMA_RULES = {
     "path": "a resource path must stay inside the package: no URL, absolute path, '..' or outside link",
     "file": "the resource file must exist and be readable",
     "schema": "the resource's Table Schema must be readable JSON",
+    "descriptor": "datapackage.json and the Table Schemas are well formed: every table k2data defines, unique "
+                  "names, known types, keys and foreign keys on existing fields and tables, patterns that compile, "
+                  "enums of the field's type, a string version",
     "encoding": "CSV files are UTF-8 without a byte-order mark",
-    "header": "the header lists the schema's fields, once each, in schema order",
+    "header": "the header lists the schema's fields, once each, in schema order, separated by commas",
     "row_width": "every row has as many cells as the header",
+    "cell_size": "a cell holds at most 1 MiB of text",
     "hash": "the sha256 hash in datapackage.json matches the file",
     "bytes": "the size in datapackage.json matches the file",
     "parquet": "tables/NAME.parquet was built from the current CSV and holds exactly its values",
-    "type": "a cell parses as its column's type (integer, number, boolean, date YYYY-MM-DD)",
+    "type": "a cell is a value of its column's type: integer [+-]digits within 64 bits; number with an optional "
+            "sign, decimal point and exponent, finite; boolean as declared; date YYYY-MM-DD; no spaces around",
     "required": "a required column has a value in every row",
     "enum": "a controlled-vocabulary column holds one of its declared values",
     "pattern": "an identifier or code matches its column's pattern (DOI, PMID, IDs, CURIEs)",
     "minimum": "a number is not below its column's minimum",
     "maximum": "a number is not above its column's maximum",
     "whitespace": "a text cell has no spaces or line breaks at its start or end",
-    "formula": "a text cell does not start with = + - or @ (a spreadsheet would run it)",
+    "formula": "a text cell does not start with = + - or @, or their full-width forms (a spreadsheet would run it)",
+    "control_character": "a text cell holds no control character (tab and line breaks are allowed)",
+    "bidi_control": "a text cell holds no bidirectional embedding, override or isolate character",
+    "zero_width": "an identifier (a key, a reference or a patterned code) holds no zero-width character",
     "primary_key": "a row's key is unique in its table",
     "foreign_key": "a reference names an existing row of the table it points to",
 }
@@ -165,7 +173,7 @@ def child_id_prefix(t: Tables):
         if not t.has(table):
             continue
         keys, studies = t.arrow[table][key], t.arrow[table]["study_id"]
-        parts = pc.split_pattern(keys, "_", max_splits=1)
+        parts = pc.split_pattern(plain(keys), "_", max_splits=1)
         prefix = pc.if_else(pc.greater(pc.list_value_length(parts), 1), pc.list_element(parts, 0), None)
         wrong = pc.and_(pc.and_(pc.is_valid(keys), pc.is_valid(studies)), pc.fill_null(differs(prefix, studies), True))
         yield from t.problems(table, key, "child_id_prefix", wrong,

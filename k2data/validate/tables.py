@@ -1,5 +1,6 @@
-"""Checks derived from the Table Schemas, run on Arrow columns: types, required, enum, pattern,
-minimum/maximum, text hygiene (whitespace, spreadsheet formulas), primary and foreign keys.
+"""Checks derived from the Table Schemas, run on Arrow columns: required, enum, pattern,
+minimum/maximum, text hazards (whitespace, spreadsheet formulas, control, bidi and zero-width
+characters), primary and foreign keys. Types are checked where the CSV is parsed (k2data.read).
 
 Each check first looks at whole columns (null counts, distinct values) and only walks rows when
 something is wrong, so valid tables are checked at the speed of Arrow.
@@ -13,10 +14,12 @@ import pyarrow.compute as pc
 from .. import schema as ts
 from .report import Problem
 
-TYPE_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
-              "date": "a date YYYY-MM-DD", "string": "text"}
-FORMULA_START = pa.array(list("=+-@"))
+FORMULA_START = pa.array(list("=+-@\uff1d\uff0b\uff0d\uff20"))  # and their full-width forms
 SPACES = pa.array(list(" \t\n\r\f\v"))
+CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]"  # tab, newline and carriage return are allowed
+BIDI = r"[\x{202A}-\x{202E}\x{2066}-\x{2069}]"  # embeddings, overrides and isolates
+ZERO_WIDTH = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
+INVISIBLE = f"{CONTROL}|{BIDI}|{ZERO_WIDTH}"
 
 
 def row_number(index) -> int:
@@ -39,28 +42,31 @@ def outside(column: pa.ChunkedArray, allowed: pa.Array):
     return pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=allowed)))
 
 
-def check_types(name: str, text: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
-    out = []
-    for field in ts.fields(schema):
-        for index in np.flatnonzero(bad[field["name"]]):
-            out.append(Problem(name, row_number(index), field["name"], "type",
-                               f"{show(text[field['name']][int(index)].as_py())} is not "
-                               f"{TYPE_WORDS.get(field['type'], field['type'])}"))
-    return out
+def text_hazards(values: pa.Array, identifier: bool) -> list[tuple[str, pa.Array, str]]:
+    """The text-hazard rules as (rule, mask over values, message), or [] when none can fail.
 
-
-def text_hazards(values: pa.Array) -> list[tuple[str, pa.Array, str]]:
-    """The whitespace and formula rules as (rule, mask over values, message), or [] when neither can fail.
-
-    Looks at the first and last character only, which is cheaper than a regular expression.
+    Spaces and formula leaders are found from the first and last character, which is cheaper than a
+    regular expression; invisible characters by one expression, split by kind only when it matches.
+    Zero-width characters count only in identifiers (keys and patterned codes), where they hide a
+    mismatch; in prose they can be legitimate.
     """
     first, last = pc.utf8_slice_codeunits(values, 0, 1), pc.utf8_slice_codeunits(values, -1)
     space = pc.or_(pc.is_in(first, value_set=SPACES), pc.is_in(last, value_set=SPACES))
     formula = pc.is_in(first, value_set=FORMULA_START)
-    if not pc.any(pc.or_(space, formula)).as_py():
-        return []
-    return [("whitespace", space, "has spaces or line breaks at its start or end"),
-            ("formula", formula, "starts with = + - or @, which a spreadsheet runs as a formula")]
+    out = []
+    if pc.any(pc.or_(space, formula)).as_py():
+        out += [("whitespace", space, "has spaces or line breaks at its start or end"),
+                ("formula", formula, "starts with = + - or @ (or a full-width form), which a spreadsheet runs "
+                                     "as a formula")]
+    if pc.any(pc.match_substring_regex(values, INVISIBLE)).as_py():
+        out += [("control_character", pc.match_substring_regex(values, CONTROL),
+                 "holds a control character (only tab and line breaks are allowed)"),
+                ("bidi_control", pc.match_substring_regex(values, BIDI),
+                 "holds a bidirectional embedding, override or isolate character, which reorders what is shown")]
+        if identifier:
+            out.append(("zero_width", pc.match_substring_regex(values, ZERO_WIDTH),
+                        "holds a zero-width character, invisible in an identifier"))
+    return out
 
 
 def plain(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -83,8 +89,8 @@ def distinct_values(column: pa.ChunkedArray, is_key: bool) -> tuple[pa.Array, bo
 
 
 def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None,
-                 is_key: bool) -> tuple[list[Problem], bool | None]:
-    """required, enum, pattern, minimum, maximum, whitespace and formula for one column.
+                 is_key: bool, identifier: bool) -> tuple[list[Problem], bool | None]:
+    """required, enum, pattern, minimum, maximum and the text hazards for one column.
 
     Also returns, for a single-column primary key, whether its values are all distinct (the
     primary-key check then only walks rows when they are not).
@@ -111,7 +117,7 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
         if "pattern" in c:
             rules.append(("pattern", pc.invert(pc.match_substring_regex(distinct, f"^(?:{c['pattern']})$")),
                           ts.RULE_MESSAGES["pattern"](c)))
-        for rule, hit, message in rules + text_hazards(distinct):
+        for rule, hit, message in rules + text_hazards(distinct, identifier or is_key or "pattern" in c):
             offenders = distinct.filter(hit)
             if len(offenders):
                 report(pc.is_in(column, value_set=offenders), rule, message)
@@ -123,9 +129,10 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
 
 def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
     out, key, unique = [], ts.primary_key(schema), None
+    identifiers = set(key) | {column for column, _, _ in ts.foreign_keys(schema)}
     for field in ts.fields(schema):
         problems, distinct = check_column(name, field, table[field["name"]], bad.get(field["name"]),
-                                          is_key=[field["name"]] == key)
+                                          is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
         out += problems
         unique = unique if distinct is None else distinct
     return out if unique else out + check_primary_key(name, table, key)

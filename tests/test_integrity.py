@@ -1,0 +1,94 @@
+"""Integrity at load: every file load reads matches its recorded hash, or IntegrityError names the
+table and the file and says what to do; no data are returned, and the CLI answers in one line."""
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from k2data import loader
+from k2data.cli import main
+from k2data.package import PARQUET_HASH, PARQUET_SOURCE_KEY, DataPackage, IntegrityError, sha256
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch) -> Path:
+    """A copy of the valid fixture package, served as the bundled one."""
+    dest = tmp_path / "pkg"
+    shutil.copytree(FIXTURES / "valid", dest)
+    monkeypatch.setattr(loader, "bundled", lambda: DataPackage(dest))
+    return dest
+
+
+def tamper_parquet(path: Path, column: str = "year") -> None:
+    """Change one whole number but keep every piece of metadata, as a careful forger would."""
+    table = pq.read_table(path)
+    values = table[column].to_pylist()
+    values[0] = 1999
+    pq.write_table(table.set_column(table.schema.get_field_index(column), column, pa.array(values, pa.int64())), path)
+
+
+def test_the_valid_package_loads(package):
+    assert loader.load("studies")["year"].tolist() == [2020, 2021]
+
+
+@pytest.mark.parametrize("damage", ["tampered", "truncated", "empty"])
+def test_a_damaged_parquet_never_loads(package, damage):
+    path = package / "tables" / "studies.parquet"
+    if damage == "tampered":
+        tamper_parquet(path)
+    else:
+        path.write_bytes(path.read_bytes()[:100] if damage == "truncated" else b"")
+    with pytest.raises(IntegrityError, match=r"table 'studies': tables/studies.parquet does not match the Parquet hash"):
+        loader.load("studies")
+
+
+def test_a_parquet_with_a_forged_hash_but_from_another_csv_never_loads(package):
+    path = package / "tables" / "studies.parquet"
+    tamper_parquet(path)
+    table = pq.read_table(path)
+    pq.write_table(table.replace_schema_metadata({PARQUET_SOURCE_KEY: b"sha256:" + b"0" * 64}), path)
+    descriptor = json.loads((package / "datapackage.json").read_text())
+    next(r for r in descriptor["resources"] if r["name"] == "studies")[PARQUET_HASH] = sha256(path.read_bytes())
+    (package / "datapackage.json").write_text(json.dumps(descriptor))
+    with pytest.raises(IntegrityError, match="was not built from the current CSV"):
+        loader.load("studies")
+
+
+def test_an_edited_csv_never_loads_even_without_parquet(package):
+    (package / "tables" / "studies.parquet").unlink()
+    path = package / "tables" / "studies.csv"
+    path.write_text(path.read_text().replace(",2020,", ",1999,"))
+    with pytest.raises(IntegrityError, match=r"tables/studies.csv does not match the hash .* run `k2data build`"):
+        loader.load("studies")
+
+
+def test_a_missing_parquet_falls_back_to_the_verified_csv(package):
+    (package / "tables" / "studies.parquet").unlink()
+    assert loader.load("studies")["year"].tolist() == [2020, 2021]
+
+
+def test_a_package_without_recorded_hashes_does_not_load(package):
+    descriptor = json.loads((package / "datapackage.json").read_text())
+    del next(r for r in descriptor["resources"] if r["name"] == "reports")["hash"]
+    (package / "datapackage.json").write_text(json.dumps(descriptor))
+    with pytest.raises(IntegrityError, match="records no hash"):
+        loader.load("reports")
+
+
+def test_a_missing_csv_is_an_integrity_error(package):
+    (package / "tables" / "reports.csv").unlink()
+    with pytest.raises(IntegrityError, match=r"tables/reports.csv cannot be read"):
+        loader.load("reports")
+
+
+def test_info_prints_one_line_and_nothing_else_on_damage(package, capsys):
+    tamper_parquet(package / "tables" / "outcomes.parquet", "n_k2")
+    assert main(["info"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("k2data info: table 'outcomes'") and "Traceback" not in err
