@@ -1,9 +1,9 @@
 """The one CSV parser: validate, build, load and diff read every table here, so they accept and
 reject exactly the same cells.
 
-A CSV is read in one pass with every column as text (dictionary-encoded, except a single-column
-primary key), then each typed column is parsed per distinct value by the grammar of its Table
-Schema type:
+A CSV is read in one pass with every cell as text, then each typed column is parsed by the grammar
+of its Table Schema type (cast whole where Arrow's cast agrees with the grammar, else per distinct
+value); the validator also has coded text columns dictionary-encoded. The grammar:
 
 - integer: an optional sign and ASCII digits (``+120``, ``-3``, ``007``), within 64 bits;
 - number: an optional sign, digits with an optional decimal point, an optional exponent
@@ -30,7 +30,8 @@ import pyarrow.csv as pcsv
 from . import schema as ts
 
 BOM = b"\xef\xbb\xbf"
-BLOCK_SIZE = 4 << 20  # bytes per parse block: rows up to this size read in one pass
+BLOCK_SIZE = 4 << 20  # bytes per parse block of the fast read
+LARGE_BLOCK_SIZE = 16 << 20  # of the second try: rows up to this size are read
 MAX_CELL_BYTES = 1 << 20  # a larger cell is reported (rule cell_size), never read
 GRAMMAR = {
     "integer": r"^[+-]?[0-9]+$",
@@ -63,25 +64,17 @@ class ReadError(ValueError):
         super().__init__(f"table {table!r}{where}: {first.message}{more}; run `k2data validate` for every problem")
 
 
-def arrow_schema(schema: dict, encode_text: bool = False) -> pa.Schema:
-    """The Arrow types of a table's columns as stored in Parquet; with encode_text, text columns other
-    than a single-column primary key are dictionary-encoded (each distinct value stored once)."""
-    key = ts.primary_key(schema)
-
-    def arrow_type(field: dict) -> pa.DataType:
-        kind = ts.arrow_type(field)
-        if encode_text and kind == pa.string() and [field["name"]] != key:
-            return pa.dictionary(pa.int32(), pa.string())
-        return kind
-
-    return pa.schema([pa.field(f["name"], arrow_type(f)) for f in ts.fields(schema)])
+def arrow_schema(schema: dict) -> pa.Schema:
+    """The Arrow types of a table's columns, as stored in Parquet."""
+    return pa.schema([pa.field(f["name"], ts.arrow_type(f)) for f in ts.fields(schema)])
 
 
-def text_schema(schema: dict) -> dict[str, pa.DataType]:
-    """Every column read as text: dictionary-encoded, except a single-column primary key (all distinct)."""
-    key = ts.primary_key(schema)
-    return {f["name"]: pa.string() if [f["name"]] == key else pa.dictionary(pa.int32(), pa.string())
-            for f in ts.fields(schema)}
+def coded(field: dict, schema: dict) -> bool:
+    """A text column whose values come from a small set (an enum, a pattern, a reference), other than a
+    single-column primary key: worth dictionary-encoding for checks that look at each distinct value once."""
+    c = ts.constraints(field)
+    return field["type"] == "string" and [field["name"]] != ts.primary_key(schema) and \
+        ("enum" in c or "pattern" in c or field["name"] in {column for column, _, _ in ts.foreign_keys(schema)})
 
 
 def header_of(data) -> list[str] | None:
@@ -181,13 +174,15 @@ def read_cells(data, schema: dict) -> tuple[pa.Table | None, list[CsvProblem]]:
     problems = check_header(header_of(data), names)
     if data[:3] == BOM or problems:
         return None, check_encoding(data) or problems
-    convert = pcsv.ConvertOptions(column_types=text_schema(schema), include_columns=names,
+    convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in names}, include_columns=names,
                                   null_values=schema.get("missingValues", [""]), strings_can_be_null=True,
                                   quoted_strings_can_be_null=True)
     table = None
-    for newlines in (False, True):  # line breaks inside quoted cells slow the reader down: only if needed
+    # Small blocks read fastest; a row longer than a block, or a line break inside quotes, needs the
+    # slower settings, tried only when the fast ones fail.
+    for block, newlines in ((BLOCK_SIZE, False), (LARGE_BLOCK_SIZE, True)):
         try:
-            table = pcsv.read_csv(pa.BufferReader(data), read_options=pcsv.ReadOptions(block_size=BLOCK_SIZE),
+            table = pcsv.read_csv(pa.BufferReader(data), read_options=pcsv.ReadOptions(block_size=block),
                                   parse_options=pcsv.ParseOptions(newlines_in_values=newlines), convert_options=convert)
             break
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowKeyError, pa.ArrowNotImplementedError):
@@ -198,9 +193,7 @@ def read_cells(data, schema: dict) -> tuple[pa.Table | None, list[CsvProblem]]:
             problems = [CsvProblem(None, None, "row_width", "the CSV cannot be split into rows and cells "
                                                             "(check quotes and line ends)")]
         return None, problems
-    table = table.unify_dictionaries()
-    return pa.Table.from_arrays([c.combine_chunks() if pa.types.is_dictionary(c.type) else c for c in table.columns],
-                                schema=table.schema), []
+    return table, []
 
 
 def cast_each(values: pa.Array, to: pa.DataType) -> tuple[pa.Array, pa.Array]:
@@ -237,29 +230,57 @@ def parse_values(values: pa.Array, field: dict) -> tuple[pa.Array, pa.Array]:
     return pc.if_else(ok, typed, None), pc.fill_null(ok, False)
 
 
-def parse(cells: pa.Table, schema: dict) -> tuple[pa.Table, dict[str, np.ndarray]]:
-    """The table with each column in its declared type (text stays as read), and for each column with a
-    cell that is not a value of its type, a mask of those cells (they become null)."""
-    arrays, bad = [], {}
-    for field in ts.fields(schema):
+def whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | None]:
+    """One typed column parsed from its text, and a mask of the cells that are not values of its type
+    (None when every cell is).
+
+    The whole column is cast at once when it can be: Arrow's cast takes no spaces and no exponent
+    for integers, so it agrees with the grammar except on hexadecimal integers and non-finite
+    numbers, which send the column to the slow path. The slow path parses each distinct value by the
+    grammar (parse_values); both paths give the same answer for every cell.
+    """
+    kind, to = field["type"], ts.arrow_type(field)
+    if column.null_count == len(column):
+        return pa.nulls(len(column), to), None
+    if kind == "boolean":
+        column = whole(column)
+    if kind != "boolean":
+        try:
+            typed = pc.cast(column, to)
+            lax = (kind == "integer" and pc.any(pc.match_substring(column, "x", ignore_case=True)).as_py()) or \
+                  (kind == "number" and not pc.all(pc.is_finite(typed)).as_py())
+            if not lax:
+                return typed, None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    encoded = whole(column).dictionary_encode()
+    typed, ok = parse_values(encoded.dictionary, field)
+    wrong = pc.and_(pc.is_valid(encoded.indices), pc.invert(pc.take(ok, encoded.indices)))
+    return pc.take(typed, encoded.indices), wrong if pc.any(wrong).as_py() else None
+
+
+def parse(cells: pa.Table, schema: dict, map_=map, encode: bool = False) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """The table with each column in its declared type, and for each column with a cell that is not a
+    value of its type, a mask of those cells (they become null).
+
+    encode: coded text columns come back dictionary-encoded, as one array over one dictionary. map_ may
+    spread the columns over threads (Arrow's kernels release the GIL)."""
+    fields = ts.fields(schema)
+
+    def one(field):
         column = cells[field["name"]]
-        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        if field["type"] == "string":
-            arrays.append(column)
-            continue
-        if pa.types.is_dictionary(column.type):
-            typed, ok = parse_values(column.dictionary, field)
-            indices = column.indices
-            arrays.append(pc.take(typed, indices))
-            wrong = pc.and_(pc.is_valid(indices), pc.invert(pc.take(ok, indices)))
-        else:
-            typed, ok = parse_values(column, field)
-            arrays.append(typed)
-            wrong = pc.and_(pc.is_valid(column), pc.invert(ok))
-        if pc.any(wrong).as_py():
-            bad[field["name"]] = pc.fill_null(wrong, False).to_numpy(zero_copy_only=False)
-    names = ts.field_names(schema)
-    return pa.Table.from_arrays(arrays, names=names), bad
+        if field["type"] != "string":
+            return parse_column(column, field)
+        return (whole(column).dictionary_encode() if encode and coded(field, schema) else column), None
+
+    parsed = list(map_(one, fields))
+    bad = {f["name"]: pc.fill_null(wrong, False).to_numpy(zero_copy_only=False)
+           for f, (_, wrong) in zip(fields, parsed) if wrong is not None}
+    return pa.Table.from_arrays([typed for typed, _ in parsed], names=ts.field_names(schema)), bad
 
 
 def type_problems(cells: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[CsvProblem]:

@@ -28,12 +28,12 @@ def located(name: str, problems: list[CsvProblem]) -> list[Problem]:
     return [Problem(name, p.row, p.column, p.rule, p.message) for p in problems]
 
 
-def read_resource(resource: Resource, data) -> tuple[pa.Table | None, dict, list[Problem]]:
+def read_resource(resource: Resource, data, map_=map) -> tuple[pa.Table | None, dict, list[Problem]]:
     """The typed table, the cells already reported as bad, and the problems that reading found."""
     cells, problems = read_cells(data, resource.schema)
     if cells is None:
         return None, {}, located(resource.name, problems)
-    typed, bad = parse(cells, resource.schema)
+    typed, bad = parse(cells, resource.schema, map_, encode=True)
     problems = type_problems(cells, bad, resource.schema) + oversized_cells(cells)
     return typed, bad, located(resource.name, problems)
 
@@ -62,7 +62,7 @@ def validate(path: str | Path | None = None) -> Report:
     found, unusable = descriptor.check(package, defined_schemas())
     found = [[Problem(*p) for p in found]]
     typed_tables, unparsed_rows = {}, {}
-    with ThreadPoolExecutor(max_workers=2) as helper:  # hashing, Parquet reads and column checks overlap
+    with ThreadPoolExecutor(max_workers=3) as helper:  # hashing, Parquet, parsing, checks and rules overlap
         for name, resource in package.resources.items():
             if name in unusable:
                 continue
@@ -71,7 +71,7 @@ def validate(path: str | Path | None = None) -> Report:
             if data is None:
                 continue
             digest = helper.submit(sha256, data)
-            typed, bad, problems = read_resource(resource, data)
+            typed, bad, problems = read_resource(resource, data, helper.map)
             found.append(problems + files.check_integrity(resource, len(data), digest.result()))
             if typed is None:
                 continue
@@ -83,7 +83,7 @@ def validate(path: str | Path | None = None) -> Report:
         cross = [problem for name, typed in typed_tables.items()
                  for problem in tables.check_foreign_keys(name, typed, package.resources[name].schema, typed_tables,
                                                           declared=set(package.resources))]
-        cross += check_rules(typed_tables, unparsed_rows)
+        cross += check_rules(typed_tables, unparsed_rows, helper.map)
         for part in found:
             report.problems += part if isinstance(part, list) else part.result()
     report.problems += cross

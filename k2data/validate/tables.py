@@ -7,6 +7,8 @@ something is wrong, so valid tables are checked at the speed of Arrow.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,23 +44,56 @@ def outside(column: pa.ChunkedArray, allowed: pa.Array):
     return pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=allowed)))
 
 
+SPACE_BYTES = np.frombuffer(b" \t\n\r\f\v", np.uint8)
+LEADER_BYTES = np.frombuffer("=+-@".encode() + b"\xef", np.uint8)  # 0xEF starts the full-width forms
+ALLOWED_CONTROLS = np.frombuffer(b"\t\n\r", np.uint8)
+
+
+def byte_view(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes and the offsets of a string array (numpy views of its buffers, no copy)."""
+    _, offsets, data = values.buffers()
+    offsets = np.frombuffer(offsets, np.int32)[values.offset:values.offset + len(values) + 1]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return data, offsets
+
+
+def may_hold_hazards(values: pa.Array) -> tuple[bool, bool]:
+    """Cheap gates over the raw bytes: (whether a first or last character may be a space or a formula
+    leader, whether any character may be invisible). False means certainly not."""
+    data, offsets = byte_view(values)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
+    edge = bool(np.isin(edges, SPACE_BYTES).any() or np.isin(data[starts[filled]], LEADER_BYTES).any())
+    used = data[offsets[0]:offsets[-1]]
+    low = used[used < 0x20]
+    invisible = bool(used.max(initial=0) >= 0x7F or not np.isin(low, ALLOWED_CONTROLS).all())
+    return edge, invisible
+
+
 def text_hazards(values: pa.Array, identifier: bool) -> list[tuple[str, pa.Array, str]]:
     """The text-hazard rules as (rule, mask over values, message), or [] when none can fail.
 
-    Spaces and formula leaders are found from the first and last character, which is cheaper than a
-    regular expression; invisible characters by one expression, split by kind only when it matches.
-    Zero-width characters count only in identifiers (keys and patterned codes), where they hide a
-    mismatch; in prose they can be legitimate.
+    Gates over the raw bytes rule out most columns at once (no space or formula leader at an edge,
+    only ASCII without control characters); what they cannot rule out is checked exactly, from the
+    first and last character and by expression. Zero-width characters count only in identifiers
+    (keys and patterned codes), where they hide a mismatch; in prose they can be legitimate.
     """
-    first, last = pc.utf8_slice_codeunits(values, 0, 1), pc.utf8_slice_codeunits(values, -1)
-    space = pc.or_(pc.is_in(first, value_set=SPACES), pc.is_in(last, value_set=SPACES))
-    formula = pc.is_in(first, value_set=FORMULA_START)
+    gates = [may_hold_hazards(chunk) for chunk in (values.chunks if isinstance(values, pa.ChunkedArray) else [values])]
+    edge, invisible = any(g[0] for g in gates), any(g[1] for g in gates)
+    if not (edge or invisible):
+        return []
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     out = []
-    if pc.any(pc.or_(space, formula)).as_py():
-        out += [("whitespace", space, "has spaces or line breaks at its start or end"),
-                ("formula", formula, "starts with = + - or @ (or a full-width form), which a spreadsheet runs "
-                                     "as a formula")]
-    if pc.any(pc.match_substring_regex(values, INVISIBLE)).as_py():
+    if edge:
+        first, last = pc.utf8_slice_codeunits(values, 0, 1), pc.utf8_slice_codeunits(values, -1)
+        space = pc.or_(pc.is_in(first, value_set=SPACES), pc.is_in(last, value_set=SPACES))
+        formula = pc.is_in(first, value_set=FORMULA_START)
+        if pc.any(pc.or_(space, formula)).as_py():
+            out += [("whitespace", space, "has spaces or line breaks at its start or end"),
+                    ("formula", formula, "starts with = + - or @ (or a full-width form), which a spreadsheet runs "
+                                         "as a formula")]
+    if invisible and pc.any(pc.match_substring_regex(values, INVISIBLE)).as_py():
         out += [("control_character", pc.match_substring_regex(values, CONTROL),
                  "holds a control character (only tab and line breaks are allowed)"),
                 ("bidi_control", pc.match_substring_regex(values, BIDI),
@@ -74,28 +109,29 @@ def plain(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return values.cast(values.type.value_type) if pa.types.is_dictionary(values.type) else values
 
 
-def distinct_values(column: pa.ChunkedArray, is_key: bool) -> tuple[pa.Array, bool | None]:
-    """The distinct non-null values of a text column, and, for a single-column key, whether none repeats.
-
-    A dictionary-encoded column already holds its distinct values in its chunks' dictionaries.
-    """
+def distinct_values(column: pa.ChunkedArray) -> pa.Array:
+    """The distinct non-null values of a text column; a dictionary-encoded column already holds them in
+    its chunks' dictionaries."""
     if pa.types.is_dictionary(column.type):
-        return pc.unique(pa.chunked_array([chunk.dictionary for chunk in column.chunks],
-                                          column.type.value_type)), None
+        return pc.unique(pa.chunked_array([chunk.dictionary for chunk in column.chunks], column.type.value_type))
+    return pc.unique(column.drop_null())
+
+
+def all_distinct(column: pa.ChunkedArray) -> bool:
+    """Whether no non-null value of a column repeats (one hash table over the combined values)."""
     values = column.drop_null()
-    values = values.combine_chunks() if is_key else values  # one hash table beats 250 for 1M unique keys
-    distinct = pc.unique(values)
-    return distinct, (len(distinct) == len(values) if is_key else None)
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return len(pc.unique(values)) == len(values)  # unique hashes faster than count_distinct
 
 
 def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None,
-                 is_key: bool, identifier: bool) -> tuple[list[Problem], bool | None]:
+                 is_key: bool, identifier: bool) -> list[Problem]:
     """required, enum, pattern, minimum, maximum and the text hazards for one column.
 
-    Also returns, for a single-column primary key, whether its values are all distinct (the
-    primary-key check then only walks rows when they are not).
+    Text rules look at each distinct value of a dictionary-encoded column once, and at a plain column's
+    values as they are (all_distinct tells whether a key repeats).
     """
-    c, col, out, unique = ts.constraints(field), field["name"], [], None
+    c, col, out = ts.constraints(field), field["name"], []
 
     def report(mask, rule, message):
         for index in rows_where(mask):
@@ -109,7 +145,9 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
     if "enum" in c and field["type"] != "string":
         report(outside(column, pa.array(c["enum"])), "enum", ts.RULE_MESSAGES["enum"](c))
     if field["type"] == "string" and column.null_count < len(column):
-        distinct, unique = distinct_values(column, is_key)  # text rules look at each distinct value once
+        # a dictionary-encoded column is checked per distinct value; a plain one (a key, or prose, whose
+        # values are mostly distinct) as it is, without a hash table
+        distinct = distinct_values(column) if pa.types.is_dictionary(column.type) else column.drop_null()
         rules = []
         if "enum" in c:
             rules.append(("enum", pc.invert(pc.is_in(distinct, value_set=pa.array(c["enum"]))),
@@ -124,18 +162,20 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
     for rule, compare in (("minimum", pc.less), ("maximum", pc.greater)):
         if rule in c and column.null_count < len(column):
             report(compare(column, pa.scalar(c[rule]).cast(column.type)), rule, ts.RULE_MESSAGES[rule](c))
-    return out, unique
+    return out
 
 
 def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
-    out, key, unique = [], ts.primary_key(schema), None
+    """Every column's rules, and the primary key; a single-column key's uniqueness is hashed in a
+    thread of its own while the columns are checked, and rows are walked only when it repeats."""
+    out, key = [], ts.primary_key(schema)
     identifiers = set(key) | {column for column, _, _ in ts.foreign_keys(schema)}
-    for field in ts.fields(schema):
-        problems, distinct = check_column(name, field, table[field["name"]], bad.get(field["name"]),
-                                          is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
-        out += problems
-        unique = unique if distinct is None else distinct
-    return out if unique else out + check_primary_key(name, table, key)
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        unique = aside.submit(all_distinct, table[key[0]]) if len(key) == 1 else None
+        for field in ts.fields(schema):
+            out += check_column(name, field, table[field["name"]], bad.get(field["name"]),
+                                is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
+        return out if unique is not None and unique.result() else out + check_primary_key(name, table, key)
 
 
 def check_primary_key(name: str, table: pa.Table, key: list[str]) -> list[Problem]:
@@ -170,7 +210,7 @@ def check_foreign_keys(name: str, table: pa.Table, schema: dict, parents: dict[s
             continue
         values = table[column]
         known = plain(parents[parent][parent_column].combine_chunks()).drop_null()
-        distinct, _ = distinct_values(values, is_key=False)
+        distinct = distinct_values(values)
         unknown = distinct.filter(pc.invert(pc.is_in(distinct, value_set=known)))
         if not len(unknown):  # every distinct value is known: no row to walk
             continue
