@@ -153,13 +153,20 @@ def scan_rows(data, names: list[str]) -> list[CsvProblem]:
     return out
 
 
+def byte_view(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes and the offsets of a string array (numpy views of its buffers, no copy)."""
+    _, offsets, data = values.buffers()
+    offsets = np.frombuffer(offsets, np.int32)[values.offset:values.offset + len(values) + 1]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return data, offsets
+
+
 def oversized_cells(cells: pa.Table) -> list[CsvProblem]:
-    """Cells larger than MAX_CELL_BYTES (checked per distinct value)."""
+    """Cells larger than MAX_CELL_BYTES (their sizes read from the string offsets)."""
     out = []
     for name, column in zip(cells.column_names, cells.columns):
-        values = column.chunk(0) if isinstance(column, pa.ChunkedArray) and column.num_chunks == 1 else column
-        distinct = values.dictionary if pa.types.is_dictionary(values.type) else values
-        if not len(distinct) or (pc.max(pc.binary_length(distinct)).as_py() or 0) <= MAX_CELL_BYTES:
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        if all(np.diff(byte_view(chunk)[1]).max(initial=0) <= MAX_CELL_BYTES for chunk in chunks):
             continue
         for index, value in enumerate(column.to_pylist()):
             if value is not None and len(value.encode("utf-8")) > MAX_CELL_BYTES:
@@ -230,8 +237,25 @@ def parse_values(values: pa.Array, field: dict) -> tuple[pa.Array, pa.Array]:
     return pc.if_else(ok, typed, None), pc.fill_null(ok, False)
 
 
+def holds_byte(column: pa.Array | pa.ChunkedArray, wanted: bytes) -> bool:
+    """Whether any value of a string column holds one of the wanted bytes (a scan of the raw buffers)."""
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        data, offsets = byte_view(chunk)
+        if np.isin(data[offsets[0]:offsets[-1]], np.frombuffer(wanted, np.uint8)).any():
+            return True
+    return False
+
+
 def whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A text column dictionary-encoded as one array over one dictionary (chunks are encoded first,
+    then their dictionaries unified: cheaper than encoding the combined column)."""
+    if isinstance(column, pa.Array):
+        return column.dictionary_encode()
+    return pa.table({"x": column.dictionary_encode()}).unify_dictionaries()["x"].combine_chunks()
 
 
 def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | None]:
@@ -251,7 +275,7 @@ def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Ar
     if kind != "boolean":
         try:
             typed = pc.cast(column, to)
-            lax = (kind == "integer" and pc.any(pc.match_substring(column, "x", ignore_case=True)).as_py()) or \
+            lax = (kind == "integer" and holds_byte(column, b"xX")) or \
                   (kind == "number" and not pc.all(pc.is_finite(typed)).as_py())
             if not lax:
                 return typed, None
@@ -275,7 +299,7 @@ def parse(cells: pa.Table, schema: dict, map_=map, encode: bool = False) -> tupl
         column = cells[field["name"]]
         if field["type"] != "string":
             return parse_column(column, field)
-        return (whole(column).dictionary_encode() if encode and coded(field, schema) else column), None
+        return (encoded(column) if encode and coded(field, schema) else column), None
 
     parsed = list(map_(one, fields))
     bad = {f["name"]: pc.fill_null(wrong, False).to_numpy(zero_copy_only=False)

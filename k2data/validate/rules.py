@@ -112,6 +112,8 @@ class Tables:
         skip = self.unparsed_rows.get(table)
         if isinstance(mask, pd.Series):
             mask = mask.fillna(False).to_numpy(dtype=bool)
+        elif not pc.any(mask).as_py():  # the usual case: no row to walk, no conversion to numpy
+            return
         else:
             mask = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
         for index in np.flatnonzero(mask):
@@ -216,54 +218,63 @@ def k2_arm(t: Tables):
 RATIO_MEASURES = ("rr", "or", "hr")
 
 
-def effects(t: Tables) -> pd.DataFrame:
-    return t.frame("outcomes", "effect_measure", "effect_value", "ci_lower", "ci_upper", "significant")
+def both(*masks):
+    """Rows where every mask holds (a null, an unknown, counts as not holding)."""
+    out = masks[0]
+    for mask in masks[1:]:
+        out = pc.and_kleene(out, mask)
+    return out
 
 
 @rule("ci_bounds", "ci_lower <= effect_value <= ci_upper, and a CI has both bounds", "outcomes")
 def ci_bounds(t: Tables):
-    f = effects(t)
-    lo, est, hi = f["ci_lower"], f["effect_value"], f["ci_upper"]
-    yield from t.problems("outcomes", "ci_upper", "ci_bounds", lo.isna() != hi.isna(),
-                           lambda i: "a confidence interval needs both ci_lower and ci_upper")
-    yield from t.problems("outcomes", "ci_lower", "ci_bounds", lo > hi,
-                           lambda i: f"ci_lower {lo.iat[i]} is above ci_upper {hi.iat[i]}")
-    outside = (lo <= hi) & ((est < lo) | (est > hi))
+    o = t.arrow["outcomes"]
+    lo, est, hi = o["ci_lower"], o["effect_value"], o["ci_upper"]
+    yield from t.problems("outcomes", "ci_upper", "ci_bounds", pc.not_equal(pc.is_null(lo), pc.is_null(hi)),
+                          lambda i: "a confidence interval needs both ci_lower and ci_upper")
+    yield from t.problems("outcomes", "ci_lower", "ci_bounds", pc.greater(lo, hi),
+                          lambda i: f"ci_lower {lo[i].as_py()} is above ci_upper {hi[i].as_py()}")
+    outside = both(pc.less_equal(lo, hi), pc.or_kleene(pc.less(est, lo), pc.greater(est, hi)))
     yield from t.problems("outcomes", "effect_value", "ci_bounds", outside,
-                           lambda i: f"effect_value {est.iat[i]} lies outside its CI [{lo.iat[i]}, {hi.iat[i]}]")
+                          lambda i: f"effect_value {est[i].as_py()} lies outside its CI [{lo[i].as_py()}, {hi[i].as_py()}]")
+
+
+def ratio_rows(t: Tables):
+    return per_value(t.arrow["outcomes"]["effect_measure"], lambda v: pc.is_in(v, value_set=pa.array(RATIO_MEASURES)))
 
 
 @rule("ratio_positive", "ratio measures (rr, or, hr) and their CI are above 0", "outcomes")
 def ratio_positive(t: Tables):
-    f = effects(t)
-    ratio = f["effect_measure"].isin(RATIO_MEASURES)
+    o, ratio = t.arrow["outcomes"], ratio_rows(t)
     for column in ("effect_value", "ci_lower", "ci_upper"):
-        yield from t.problems("outcomes", column, "ratio_positive", ratio & (f[column] <= 0),
-                               lambda i, column=column: f"a ratio ({f['effect_measure'].iat[i]}) must be above 0, "
-                                                        f"got {f[column].iat[i]}")
+        yield from t.problems("outcomes", column, "ratio_positive", both(ratio, pc.less_equal(o[column], 0)),
+                              lambda i, column=column: f"a ratio ({o['effect_measure'][i].as_py()}) must be above 0, "
+                                                       f"got {o[column][i].as_py()}")
 
 
 @rule("effect_measure", "effect_measure is 'none' exactly when there is no effect_value", "outcomes")
 def effect_measure(t: Tables):
-    f = effects(t)
-    none = f["effect_measure"] == "none"
-    yield from t.problems("outcomes", "effect_measure", "effect_measure", none & f["effect_value"].notna(),
-                           lambda i: "effect_value is given, so effect_measure cannot be 'none'")
-    yield from t.problems("outcomes", "effect_value", "effect_measure", ~none & f["effect_value"].isna(),
-                           lambda i: f"effect_measure is {f['effect_measure'].iat[i]!r} but effect_value is blank")
+    o = t.arrow["outcomes"]
+    none = is_value(o["effect_measure"], "none")
+    yield from t.problems("outcomes", "effect_measure", "effect_measure", both(none, pc.is_valid(o["effect_value"])),
+                          lambda i: "effect_value is given, so effect_measure cannot be 'none'")
+    yield from t.problems("outcomes", "effect_value", "effect_measure",
+                          both(pc.invert(none), pc.is_null(o["effect_value"])),
+                          lambda i: f"effect_measure is {o['effect_measure'][i].as_py()!r} but effect_value is blank")
 
 
 @rule("significance_ci", "'significant' agrees with whether the CI excludes the null (0, or 1 for ratios)", "outcomes")
 def significance_ci(t: Tables):
-    f = effects(t)
-    null = np.where(f["effect_measure"].isin(RATIO_MEASURES), 1.0, 0.0)
-    excludes = (f["ci_lower"] > null) | (f["ci_upper"] < null)
-    known = f["significant"].notna() & f["ci_lower"].notna() & f["ci_upper"].notna() & (f["effect_measure"] != "none")
-    claims = f["significant"].fillna(False).astype(bool)
-    yield from t.problems("outcomes", "significant", "significance_ci", known & (claims != excludes),
-                           lambda i: f"significant is {str(claims.iat[i]).lower()} but the CI "
-                                     f"[{f['ci_lower'].iat[i]}, {f['ci_upper'].iat[i]}] "
-                                     f"{'excludes' if excludes.iat[i] else 'includes'} the null {null[i]:g}")
+    o = t.arrow["outcomes"]
+    null = pc.if_else(pc.fill_null(ratio_rows(t), False), 1.0, 0.0)
+    lo, hi = o["ci_lower"], o["ci_upper"]
+    excludes = pc.or_kleene(pc.greater(lo, null), pc.less(hi, null))
+    known = both(pc.is_valid(o["significant"]), pc.is_valid(lo), pc.is_valid(hi),
+                 pc.invert(is_value(o["effect_measure"], "none")))
+    yield from t.problems("outcomes", "significant", "significance_ci", both(known, pc.not_equal(o["significant"], excludes)),
+                          lambda i: f"significant is {str(o['significant'][i].as_py()).lower()} but the CI "
+                                    f"[{lo[i].as_py()}, {hi[i].as_py()}] "
+                                    f"{'excludes' if excludes[i].as_py() else 'includes'} the null {null[i].as_py():g}")
 
 
 @rule("pooled_n_studies", "a pooled estimate of a meta-analysis or systematic review curated from its full text has "
@@ -279,13 +290,20 @@ def pooled_n_studies(t: Tables):
                           lambda i: "a pooled estimate read in the full text needs n_studies (the number of studies pooled)")
 
 
+def given_without(t: Tables, table: str, value: str, companion: str, rule_name: str, message: str):
+    """Rows where value is given and its companion column is blank."""
+    f = t.arrow[table]
+    return t.problems(table, companion, rule_name, both(pc.is_valid(f[value]), pc.is_null(f[companion])),
+                      lambda i: message)
+
+
 @rule("p_qualifier", "p_value and p_qualifier are given together", "outcomes")
 def p_qualifier(t: Tables):
-    f = t.frame("outcomes", "p_value", "p_qualifier")
-    yield from t.problems("outcomes", "p_qualifier", "p_qualifier", f["p_value"].notna() & f["p_qualifier"].isna(),
-                           lambda i: "p_value is given, so say how: exact, less_than or greater_than")
-    yield from t.problems("outcomes", "p_value", "p_qualifier", f["p_value"].isna() & f["p_qualifier"].notna(),
-                           lambda i: "p_qualifier is given but p_value is blank")
+    yield from given_without(t, "outcomes", "p_value", "p_qualifier", "p_qualifier",
+                             "p_value is given, so say how: exact, less_than, at_most or greater_than")
+    o = t.arrow["outcomes"]
+    yield from t.problems("outcomes", "p_value", "p_qualifier", both(pc.is_null(o["p_value"]), pc.is_valid(o["p_qualifier"])),
+                          lambda i: "p_qualifier is given but p_value is blank")
 
 
 @rule("term_category", "an outcome's category is the category of its term (outcome_terms)", "outcome_terms", "outcomes")
@@ -325,38 +343,36 @@ def polarity(t: Tables):
 @rule("spread_kind", "k2_sd and comparator_sd come with spread_kind (sd, se or unstated), and spread_kind with a spread",
       "outcomes")
 def spread_kind(t: Tables):
-    f = t.frame("outcomes", "k2_sd", "comparator_sd", "spread_kind")
-    spread = f["k2_sd"].notna() | f["comparator_sd"].notna()
-    yield from t.problems("outcomes", "spread_kind", "spread_kind", spread & f["spread_kind"].isna(),
+    o = t.arrow["outcomes"]
+    spread = pc.or_(pc.is_valid(o["k2_sd"]), pc.is_valid(o["comparator_sd"]))
+    yield from t.problems("outcomes", "spread_kind", "spread_kind", both(spread, pc.is_null(o["spread_kind"])),
                           lambda i: "a spread is given, so say what it is: sd, se or unstated")
-    yield from t.problems("outcomes", "spread_kind", "spread_kind", ~spread & f["spread_kind"].notna(),
+    yield from t.problems("outcomes", "spread_kind", "spread_kind", both(pc.invert(spread), pc.is_valid(o["spread_kind"])),
                           lambda i: "spread_kind is given but k2_sd and comparator_sd are blank")
 
 
 @rule("value_kind", "arm values (k2_mean, comparator_mean) say what they are in value_kind", "outcomes")
 def value_kind(t: Tables):
-    f = t.frame("outcomes", "k2_mean", "comparator_mean", "value_kind")
-    yield from t.problems("outcomes", "value_kind", "value_kind",
-                          (f["k2_mean"].notna() | f["comparator_mean"].notna()) & f["value_kind"].isna(),
+    o = t.arrow["outcomes"]
+    values = pc.or_(pc.is_valid(o["k2_mean"]), pc.is_valid(o["comparator_mean"]))
+    yield from t.problems("outcomes", "value_kind", "value_kind", both(values, pc.is_null(o["value_kind"])),
                           lambda i: "an arm value is given, so say what it is: final, change or percent_change")
 
 
 @rule("event_counts", "event counts have their denominator (n_k2, n_comparator) and do not exceed it", "outcomes")
 def event_counts(t: Tables):
-    f = t.frame("outcomes", "k2_events", "n_k2", "comparator_events", "n_comparator")
+    o = t.arrow["outcomes"]
     for events, n in (("k2_events", "n_k2"), ("comparator_events", "n_comparator")):
-        yield from t.problems("outcomes", n, "event_counts", f[events].notna() & f[n].isna(),
-                              lambda i, events=events, n=n: f"{events} is given, so its denominator {n} is required")
-        yield from t.problems("outcomes", events, "event_counts", f[events] > f[n],
-                              lambda i, events=events, n=n: f"{events} {int(f[events].iat[i])} exceeds {n} {int(f[n].iat[i])}")
+        yield from given_without(t, "outcomes", events, n, "event_counts",
+                                 f"{events} is given, so its denominator {n} is required")
+        yield from t.problems("outcomes", events, "event_counts", pc.greater(o[events], o[n]),
+                              lambda i, events=events, n=n: f"{events} {o[events][i].as_py()} exceeds {n} {o[n][i].as_py()}")
 
 
 @rule("units", "a dose or duration value has its unit", "interventions")
 def units(t: Tables):
-    f = t.frame("interventions", "dose_value", "dose_unit", "duration_value", "duration_unit")
     for value, unit in (("dose_value", "dose_unit"), ("duration_value", "duration_unit")):
-        yield from t.problems("interventions", unit, "units", f[value].notna() & f[unit].isna(),
-                               lambda i, value=value: f"{value} is given, so its unit is required")
+        yield from given_without(t, "interventions", value, unit, "units", f"{value} is given, so its unit is required")
 
 
 def check_rules(arrow: dict[str, pa.Table], unparsed_rows: dict[str, np.ndarray], map_=map) -> list[Problem]:

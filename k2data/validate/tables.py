@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema as ts
+from ..read import byte_view
 from .report import Problem
 
 FORMULA_START = pa.array(list("=+-@\uff1d\uff0b\uff0d\uff20"))  # and their full-width forms
@@ -47,14 +48,6 @@ def outside(column: pa.ChunkedArray, allowed: pa.Array):
 SPACE_BYTES = np.frombuffer(b" \t\n\r\f\v", np.uint8)
 LEADER_BYTES = np.frombuffer("=+-@".encode() + b"\xef", np.uint8)  # 0xEF starts the full-width forms
 ALLOWED_CONTROLS = np.frombuffer(b"\t\n\r", np.uint8)
-
-
-def byte_view(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes and the offsets of a string array (numpy views of its buffers, no copy)."""
-    _, offsets, data = values.buffers()
-    offsets = np.frombuffer(offsets, np.int32)[values.offset:values.offset + len(values) + 1]
-    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return data, offsets
 
 
 def may_hold_hazards(values: pa.Array) -> tuple[bool, bool]:
@@ -147,7 +140,7 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
     if field["type"] == "string" and column.null_count < len(column):
         # a dictionary-encoded column is checked per distinct value; a plain one (a key, or prose, whose
         # values are mostly distinct) as it is, without a hash table
-        distinct = distinct_values(column) if pa.types.is_dictionary(column.type) else column.drop_null()
+        distinct = distinct_values(column) if pa.types.is_dictionary(column.type) else column
         rules = []
         if "enum" in c:
             rules.append(("enum", pc.invert(pc.is_in(distinct, value_set=pa.array(c["enum"]))),
