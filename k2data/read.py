@@ -30,7 +30,7 @@ import pyarrow.csv as pcsv
 from . import schema as ts
 
 BOM = b"\xef\xbb\xbf"
-BLOCK_SIZE = 4 << 20  # bytes per parse block of the fast read
+BLOCK_SIZE = 2 << 20  # bytes per parse block of the fast read
 LARGE_BLOCK_SIZE = 16 << 20  # of the second try: rows up to this size are read
 MAX_CELL_BYTES = 1 << 20  # a larger cell is reported (rule cell_size), never read
 GRAMMAR = {
@@ -246,10 +246,6 @@ def holds_byte(column: pa.Array | pa.ChunkedArray, wanted: bytes) -> bool:
     return False
 
 
-def whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-
 def encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A text column dictionary-encoded as one array over one dictionary (chunks are encoded first,
     then their dictionaries unified: cheaper than encoding the combined column)."""
@@ -270,8 +266,6 @@ def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Ar
     kind, to = field["type"], ts.arrow_type(field)
     if column.null_count == len(column):
         return pa.nulls(len(column), to), None
-    if kind == "boolean":
-        column = whole(column)
     if kind != "boolean":
         try:
             typed = pc.cast(column, to)
@@ -281,10 +275,10 @@ def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Ar
                 return typed, None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-    encoded = whole(column).dictionary_encode()
-    typed, ok = parse_values(encoded.dictionary, field)
-    wrong = pc.and_(pc.is_valid(encoded.indices), pc.invert(pc.take(ok, encoded.indices)))
-    return pc.take(typed, encoded.indices), wrong if pc.any(wrong).as_py() else None
+    codes = encoded(column)
+    typed, ok = parse_values(codes.dictionary, field)
+    wrong = pc.and_(pc.is_valid(codes.indices), pc.invert(pc.take(ok, codes.indices)))
+    return pc.take(typed, codes.indices), wrong if pc.any(wrong).as_py() else None
 
 
 def parse(cells: pa.Table, schema: dict, map_=map, encode: bool = False) -> tuple[pa.Table, dict[str, np.ndarray]]:
