@@ -6,10 +6,14 @@
     >>> k2data.describe("outcomes")      # the data dictionary
     >>> k2data.pandera_schema("outcomes").validate(my_frame)  # check a frame you derived
     >>> print(k2data.cite("bibtex"))
+
+A file that does not match its recorded hash raises k2data.IntegrityError; no data are returned.
 """
 from .cite import cite
 from .loader import bundled, describe, load, load_all, pandera_schema, tables
+from .package import IntegrityError, PackageError
 
 __version__ = bundled().version
 
-__all__ = ["__version__", "cite", "describe", "load", "load_all", "pandera_schema", "tables"]
+__all__ = ["__version__", "IntegrityError", "PackageError", "cite", "describe", "load", "load_all", "pandera_schema",
+           "tables"]

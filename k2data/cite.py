@@ -9,10 +9,11 @@ def cite(style: str = "text", package: DataPackage | None = None) -> str:
     from .loader import bundled
 
     d = (package or bundled()).descriptor
-    authors = [c["title"] for c in d.get("contributors", []) if c.get("role") == "author"]
+    contributors = d.get("contributors") if isinstance(d.get("contributors"), list) else []
+    authors = [str(c.get("title")) for c in contributors if isinstance(c, dict) and c.get("role") == "author"]
     year = str(d.get("created", ""))[:4]
-    version = d.get("version", "")
-    url = d.get("homepage", "")
+    version = str(d.get("version", ""))
+    url = d.get("homepage", "") if isinstance(d.get("homepage"), str) else ""
     if style == "text":
         return (f"{', '.join(authors)} ({year}). {d.get('title', '')} (version {version}) [Data set]."
                 + (f" {url}" if url else "")

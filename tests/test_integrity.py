@@ -32,6 +32,12 @@ def tamper_parquet(path: Path, column: str = "year") -> None:
     pq.write_table(table.set_column(table.schema.get_field_index(column), column, pa.array(values, pa.int64())), path)
 
 
+def test_integrity_error_is_part_of_the_api():
+    import k2data
+
+    assert k2data.IntegrityError is IntegrityError and issubclass(IntegrityError, ValueError)
+
+
 def test_the_valid_package_loads(package):
     assert loader.load("studies")["year"].tolist() == [2020, 2021]
 
@@ -92,3 +98,12 @@ def test_info_prints_one_line_and_nothing_else_on_damage(package, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("k2data info: table 'outcomes'") and "Traceback" not in err
+
+
+def test_version_names_the_package_and_the_dataset(capsys):
+    import k2data
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith(f"k2data {k2data.__version__} (dataset {k2data.__version__} at ")
