@@ -43,8 +43,8 @@ def cmd_info(args) -> int:
     from .cite import cite
     from .loader import bundled, load, tables
 
-    counts = {name: len(load(name)) for name in tables()}  # everything is read before anything is printed
-    studies = load("studies")
+    frames = {name: load(name) for name in tables()}  # everything is read before anything is printed
+    counts, studies = {name: len(frame) for name, frame in frames.items()}, frames["studies"]
     by_design = [(design, len(group), int(group["retracted"].sum()))
                  for design, group in studies.groupby("design", observed=True)]
     lines = [f"k2data {bundled().version}: vitamin K2 and bone health evidence"]
