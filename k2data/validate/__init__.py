@@ -2,9 +2,10 @@
 
 The descriptor and its Table Schemas are checked first; a table whose schema cannot be used is not
 read. Each CSV is memory-mapped (hashed alongside in a thread) and read once by the parser that build
-and load share (k2data.read): every cell as text, dictionary-encoded, then parsed per distinct value,
-so that column checks look at each distinct value once and walk rows only when something is wrong.
-The Parquet copy is compared in Arrow, or trusted when it is byte for byte what `k2data build` wrote.
+and load share (k2data.read): every cell as text, typed columns cast whole, coded text columns
+dictionary-encoded so that column checks look at each distinct value once and walk rows only when
+something is wrong. Parsing, column checks and rules run in a small thread pool. The Parquet copy is
+compared in Arrow, or trusted when it is byte for byte what `k2data build` wrote.
 """
 from __future__ import annotations
 
