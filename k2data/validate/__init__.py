@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import descriptor
+from .. import schema as ts
 from ..package import DataPackage, Resource, sha256
 from ..read import CsvProblem, oversized_cells, parse, read_cells, type_problems
 from . import files, tables
@@ -29,22 +30,20 @@ def located(name: str, problems: list[CsvProblem]) -> list[Problem]:
     return [Problem(name, p.row, p.column, p.rule, p.message) for p in problems]
 
 
-def read_resource(resource: Resource, data, map_=map) -> tuple[pa.Table | None, dict, list[Problem]]:
-    """The typed table, the cells already reported as bad, and the problems that reading found."""
-    cells, problems = read_cells(data, resource.schema)
-    if cells is None:
-        return None, {}, located(resource.name, problems)
-    typed, bad = parse(cells, resource.schema, map_, encode=True)
-    problems = type_problems(cells, bad, resource.schema) + oversized_cells(cells)
-    return typed, bad, located(resource.name, problems)
-
-
-def check_table(resource: Resource, typed: pa.Table, bad: dict, digest: str, parquet: Future | None) -> list[Problem]:
+def check_table(resource: Resource, typed: pa.Table, bad: dict, digest: str, parquet: Future | None,
+                unique: Future | None) -> list[Problem]:
     """The schema's column rules on one typed table, then its Parquet copy (run in a helper thread)."""
-    problems = tables.check_columns(resource.name, typed, bad, resource.schema)
+    problems = tables.check_columns(resource.name, typed, bad, resource.schema, unique)
     if parquet is not None:
         problems += files.check_parquet(resource, typed, digest, *parquet.result())
     return problems
+
+
+def text_key(schema: dict) -> str | None:
+    """A single-column text primary key: its uniqueness can be hashed from the cells as read."""
+    key = ts.primary_key(schema)
+    return key[0] if len(key) == 1 and any(f["name"] == key[0] and f["type"] == "string"
+                                           for f in ts.fields(schema)) else None
 
 
 def defined_schemas() -> dict[str, dict]:
@@ -72,12 +71,17 @@ def validate(path: str | Path | None = None) -> Report:
             if data is None:
                 continue
             digest = helper.submit(sha256, data)
-            typed, bad, problems = read_resource(resource, data, helper.map)
-            found.append(problems + files.check_integrity(resource, len(data), digest.result()))
-            if typed is None:
+            cells, problems = read_cells(data, resource.schema)
+            if cells is None:
+                found.append(located(name, problems) + files.check_integrity(resource, len(data), digest.result()))
                 continue
+            key = text_key(resource.schema)
+            unique = helper.submit(tables.all_distinct, cells[key]) if key else None  # hashed while parsing
+            typed, bad = parse(cells, resource.schema, helper.map, encode=True)
+            problems = located(name, type_problems(cells, bad, resource.schema) + oversized_cells(cells))
+            found.append(problems + files.check_integrity(resource, len(data), digest.result()))
             parquet = None if bad or problems else helper.submit(files.read_parquet, resource, digest.result())
-            found.append(helper.submit(check_table, resource, typed, bad, digest.result(), parquet))
+            found.append(helper.submit(check_table, resource, typed, bad, digest.result(), parquet, unique))
             typed_tables[name] = typed
             if bad:
                 unparsed_rows[name] = np.logical_or.reduce(list(bad.values()))

@@ -7,7 +7,7 @@ something is wrong, so valid tables are checked at the speed of Arrow.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 import pyarrow as pa
@@ -158,17 +158,19 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
     return out
 
 
-def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Problem]:
-    """Every column's rules, and the primary key; a single-column key's uniqueness is hashed in a
-    thread of its own while the columns are checked, and rows are walked only when it repeats."""
+def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict,
+                  unique: Future | None = None) -> list[Problem]:
+    """Every column's rules, and the primary key; rows are walked for the key only when it repeats.
+
+    unique: whether a single-column key's values are all distinct, when the caller has it hashed
+    already (in a thread, while the table was parsed); else it is computed here."""
     out, key = [], ts.primary_key(schema)
     identifiers = set(key) | {column for column, _, _ in ts.foreign_keys(schema)}
-    with ThreadPoolExecutor(max_workers=1) as aside:
-        unique = aside.submit(all_distinct, table[key[0]]) if len(key) == 1 else None
-        for field in ts.fields(schema):
-            out += check_column(name, field, table[field["name"]], bad.get(field["name"]),
-                                is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
-        return out if unique is not None and unique.result() else out + check_primary_key(name, table, key)
+    for field in ts.fields(schema):
+        out += check_column(name, field, table[field["name"]], bad.get(field["name"]),
+                            is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
+    distinct = (unique.result() if unique is not None else all_distinct(table[key[0]])) if len(key) == 1 else False
+    return out if distinct else out + check_primary_key(name, table, key)
 
 
 def check_primary_key(name: str, table: pa.Table, key: list[str]) -> list[Problem]:
