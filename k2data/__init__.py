@@ -2,7 +2,9 @@
 
     >>> import k2data
     >>> k2data.tables()
-    >>> outcomes = k2data.load("outcomes", exclude_retracted=True)
+    >>> outcomes = k2data.load("outcomes", exclude_retracted=True)   # backend="polars" | "pyarrow"
+    >>> k2data.evidence()                   # one row per outcome with its study, arms, model and term
+    >>> con = k2data.connect()              # DuckDB: typed tables, ENUMs, keys, comments, view evidence
     >>> k2data.describe("outcomes")      # the data dictionary
     >>> k2data.pandera_schema("outcomes").validate(my_frame)  # check a frame you derived
     >>> print(k2data.cite("bibtex"))
@@ -10,10 +12,11 @@
 A file that does not match its recorded hash raises k2data.IntegrityError; no data are returned.
 """
 from .cite import cite
-from .loader import bundled, describe, load, load_all, pandera_schema, tables
+from .loader import bundled, describe, evidence, load, load_all, pandera_schema, path, schema_of, tables
 from .package import IntegrityError, PackageError
+from .sql import connect
 
 __version__ = bundled().version
 
-__all__ = ["__version__", "IntegrityError", "PackageError", "cite", "describe", "load", "load_all", "pandera_schema",
-           "tables"]
+__all__ = ["__version__", "IntegrityError", "PackageError", "cite", "connect", "describe", "evidence", "load", "load_all",
+           "pandera_schema", "path", "schema_of", "tables"]

@@ -32,7 +32,7 @@ def build(path: str | Path | None = None) -> list[str]:
         built[name] = (sha256(data), len(data), read_typed(data, resource.schema, name))
     for name, (digest, size, table) in built.items():
         resource = package.resources[name]
-        pq.write_table(table.replace_schema_metadata(provenance(digest, resource.schema)), resource.parquet_path)
+        pq.write_table(table.replace_schema_metadata(provenance(digest, resource)), resource.parquet_path)
         resource.descriptor.update({"hash": digest, "bytes": size,
                                     PARQUET_HASH: sha256(resource.parquet_path.read_bytes())})
     package.descriptor_path.write_text(json.dumps(package.descriptor, indent=2, ensure_ascii=False) + "\n",

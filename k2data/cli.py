@@ -1,4 +1,4 @@
-"""The `k2data` command: info, validate, cite, build, diff, check-release, release, --version."""
+"""The `k2data` command: info, validate, cite, export, build, diff, check-release, release, --version."""
 from __future__ import annotations
 
 import argparse
@@ -88,6 +88,15 @@ def cmd_diff(args) -> int:
     return EXIT_VALID
 
 
+def cmd_export(args) -> int:
+    from .export import export
+
+    out = export(args.format, args.out)
+    what = "the evidence table" if args.format in ("csv", "parquet") else "every table, the evidence view and the data dictionary"
+    print(f"wrote {what} to {out} ({args.format})")
+    return EXIT_VALID
+
+
 def cmd_check_release(args) -> int:
     from .release import check
 
@@ -129,6 +138,10 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("new", help="the newer package folder")
     d.add_argument("--format", choices=["markdown", "json"], default="markdown")
     d.set_defaults(run=cmd_diff)
+    e = sub.add_parser("export", help="the dataset as duckdb, sqlite or xlsx; the evidence table as csv or parquet")
+    e.add_argument("format", choices=["duckdb", "sqlite", "xlsx", "csv", "parquet"])
+    e.add_argument("out", help="the file to write (it must not exist yet)")
+    e.set_defaults(run=cmd_export)
     r = sub.add_parser("check-release", help="fail when data or schemas changed without a version bump")
     r.add_argument("path", nargs="?", help="package folder (default: the checkout)")
     r.set_defaults(run=cmd_check_release)

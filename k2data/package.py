@@ -64,9 +64,10 @@ def safe_path(root: Path, relative: str) -> Path:
     return resolved
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Resource:
-    """One table of the package: its descriptor entry and the files behind it."""
+    """One table of the package: its descriptor entry and the files behind it (paths and schema are
+    resolved once per object)."""
 
     root: Path
     descriptor: dict
@@ -75,13 +76,17 @@ class Resource:
     def name(self) -> str:
         return self.descriptor["name"]
 
-    @property
+    @cached_property
     def csv_path(self) -> Path:
         return safe_path(self.root, self.descriptor["path"])
 
-    @property
+    @cached_property
     def parquet_path(self) -> Path:
         return self.csv_path.with_suffix(".parquet")
+
+    @cached_property
+    def schema_hash(self) -> str:
+        return schema_hash(self.schema)
 
     @cached_property
     def schema(self) -> dict:
@@ -101,16 +106,16 @@ def schema_hash(schema: dict) -> str:
     return sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode("utf-8"))
 
 
-def provenance(csv_hash: str, schema: dict) -> dict[bytes, str]:
+def provenance(csv_hash: str, resource: "Resource") -> dict[bytes, str]:
     """The Parquet metadata `k2data build` writes: what the file was built from."""
-    return {PARQUET_SOURCE_KEY: csv_hash, PARQUET_SCHEMA_KEY: schema_hash(schema)}
+    return {PARQUET_SOURCE_KEY: csv_hash, PARQUET_SCHEMA_KEY: resource.schema_hash}
 
 
-def built_from(metadata: dict | None, csv_hash: str, schema: dict) -> bool:
-    """True when Parquet metadata says the file was built from this CSV with this schema."""
+def built_from(metadata: dict | None, csv_hash: str, resource: "Resource") -> bool:
+    """True when Parquet metadata says the file was built from this CSV with this resource's schema."""
     metadata = metadata or {}
     return all(metadata.get(key, b"").decode("utf-8", "replace") == value
-               for key, value in provenance(csv_hash, schema).items())
+               for key, value in provenance(csv_hash, resource).items())
 
 
 def read_json(path: Path, what: str) -> dict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,8 +66,42 @@ class ReadError(ValueError):
 
 
 def arrow_schema(schema: dict) -> pa.Schema:
-    """The Arrow types of a table's columns, as stored in Parquet."""
+    """The plain Arrow types of a table's columns (enums as text), as the CSV is parsed into."""
     return pa.schema([pa.field(f["name"], ts.arrow_type(f)) for f in ts.fields(schema)])
+
+
+def stored_schema(schema: dict) -> pa.Schema:
+    """The Arrow schema of a table as loaded and as stored in Parquet: enums dictionary-encoded over
+    their declared categories, and each field's description and categories in its metadata, so that
+    DuckDB, polars and R's arrow see them too."""
+    def metadata(field: dict) -> dict[bytes, bytes]:
+        out = {b"description": field.get("description", "").encode("utf-8")}
+        if ts.categories(field) is not None:
+            out[b"categories"] = json.dumps(ts.categories(field), ensure_ascii=False).encode("utf-8")
+        return out
+
+    return pa.schema([pa.field(f["name"], ts.arrow_type(f, encoded=True), metadata=metadata(f))
+                      for f in ts.fields(schema)])
+
+
+def with_categories(table: pa.Table, schema: dict, stored: pa.Schema | None = None) -> pa.Table:
+    """The table in its stored schema: each enum column encoded over its declared categories, in
+    declared order (ValueError naming the column if a value is not one of them)."""
+    arrays = []
+    for field in ts.fields(schema):
+        column = table[field["name"]]
+        declared = ts.categories(field)
+        if declared is not None and not (pa.types.is_dictionary(column.type) and all(
+                chunk.dictionary.to_pylist() == declared for chunk in column.chunks)):  # not already so
+            values = column.cast(pa.string())
+            indices = pc.index_in(values, value_set=pa.array(declared))
+            if pc.any(pc.and_(pc.is_valid(values), pc.is_null(indices))).as_py():
+                raise ValueError(f"column {field['name']!r} holds a value that is not one of its categories; "
+                                 "run `k2data validate`")
+            column = pa.chunked_array([pa.DictionaryArray.from_arrays(chunk.cast(pa.int32()), pa.array(declared))
+                                       for chunk in indices.chunks], pa.dictionary(pa.int32(), pa.string()))
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=stored or stored_schema(schema))
 
 
 def coded(field: dict, schema: dict) -> bool:
@@ -313,7 +348,8 @@ def type_problems(cells: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> 
 
 
 def read_typed(data, schema: dict, table: str) -> pa.Table:
-    """The CSV with every column in its declared type, as stored in Parquet (text not encoded).
+    """The CSV with every column in its declared type, in the stored schema (enums encoded over their
+    categories).
 
     Raises ReadError, naming the table, row and column, when the file cannot be read or a cell is not a
     value of its type."""
@@ -323,4 +359,4 @@ def read_typed(data, schema: dict, table: str) -> pa.Table:
     typed, bad = parse(cells, schema)
     if bad:
         raise ReadError(table, type_problems(cells, bad, schema))
-    return typed.cast(arrow_schema(schema))
+    return with_categories(typed.cast(arrow_schema(schema)), schema)

@@ -1,4 +1,4 @@
-"""Table Schema -> pandas and Arrow types, pandera checks and the data dictionary.
+"""Table Schema -> pandas, Arrow, polars, DuckDB and SQLite types, pandera checks and the data dictionary.
 
 This is the one place where a column's rules are turned into code; every rule comes from the
 Table Schema JSON files in ``schemas/``.
@@ -39,29 +39,63 @@ def foreign_keys(schema: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+# The one mapping from a Table Schema type to each backend's type; an enum is, on every backend, the
+# backend's categorical type with the declared categories in declared order.
+TYPES = {
+    "integer": {"pandas": "Int64", "arrow": "int64", "polars": "Int64", "duckdb": "BIGINT", "sqlite": "INTEGER"},
+    "number": {"pandas": "Float64", "arrow": "float64", "polars": "Float64", "duckdb": "DOUBLE", "sqlite": "REAL"},
+    "boolean": {"pandas": "boolean", "arrow": "bool_", "polars": "Boolean", "duckdb": "BOOLEAN", "sqlite": "INTEGER"},
+    "date": {"pandas": "datetime64[us]", "arrow": "date32", "polars": "Date", "duckdb": "DATE", "sqlite": "TEXT"},
+    "string": {"pandas": "str", "arrow": "string", "polars": "String", "duckdb": "VARCHAR", "sqlite": "TEXT"},
+}
+
+
+def categories(field: dict) -> list | None:
+    """The declared categories of an enum field, in declared order (None for other fields)."""
+    return constraints(field).get("enum")
+
+
 def dtype(field: dict):
     """The pandas dtype a column is loaded as."""
-    enum = constraints(field).get("enum")
-    if enum is not None:
-        return pd.CategoricalDtype(categories=enum, ordered=False)
-    return {
-        "integer": "Int64",
-        "number": "Float64",
-        "boolean": "boolean",
-        "date": "datetime64[us]",
-    }.get(field["type"], "str")
+    if categories(field) is not None:
+        return pd.CategoricalDtype(categories=categories(field), ordered=False)
+    return TYPES[field["type"]]["pandas"]
 
 
-def arrow_type(field: dict):
-    """The Parquet (Arrow) type a column is stored as."""
+def arrow_type(field: dict, encoded: bool = False):
+    """The Arrow type of a column: plain, or with encoded=True an enum as a dictionary type (the
+    dictionary holding the declared categories, in order)."""
     import pyarrow as pa
 
-    return {
-        "integer": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-    }.get(field["type"], pa.string())
+    if encoded and categories(field) is not None:
+        return pa.dictionary(pa.int32(), pa.string())
+    return getattr(pa, TYPES[field["type"]]["arrow"])()
+
+
+def polars_type(field: dict):
+    """The polars dtype of a column: an enum as pl.Enum with the declared categories."""
+    import polars as pl
+
+    if categories(field) is not None:
+        return pl.Enum(categories(field))
+    return getattr(pl, TYPES[field["type"]]["polars"])
+
+
+def sql_type(field: dict, dialect: str) -> str:
+    """The column type in DuckDB or SQLite (an enum's DuckDB type is created by name elsewhere)."""
+    return TYPES[field["type"]][dialect]
+
+
+def to_pandas(table, schema: dict) -> pd.DataFrame:
+    """An Arrow table in its stored schema as a pandas frame with the declared dtypes, converted in one
+    pass (numbers and booleans straight to the nullable dtypes, dictionaries to categoricals)."""
+    mapper = {arrow_type(f): pd.api.types.pandas_dtype(TYPES[f["type"]]["pandas"])
+              for f in ({"type": kind} for kind in ("integer", "number", "boolean"))}
+    frame = table.to_pandas(types_mapper=mapper.get, date_as_object=False)
+    for field in fields(schema):
+        if field["type"] == "date":
+            frame[field["name"]] = frame[field["name"]].astype(TYPES["date"]["pandas"])
+    return frame
 
 
 def apply_dtypes(frame: pd.DataFrame, schema: dict, categorical: bool = True) -> pd.DataFrame:

@@ -153,3 +153,14 @@ def test_info_counts_studies_by_design_and_retraction(capsys):
     studies = k2data.load("studies")
     expected = {str(d): (len(g), int(g["retracted"].sum())) for d, g in studies.groupby("design", observed=True)}
     assert listed == expected
+
+
+def test_cite_carries_the_url_and_the_doi_once_they_are_set(package_copy):
+    descriptor = json.loads((package_copy / "datapackage.json").read_text())
+    assert "homepage" not in descriptor and "id" not in descriptor  # neither exists yet: nothing is made up
+    descriptor.update(homepage="https://example.org/k2data", id="https://doi.org/10.5281/zenodo.0000000")
+    (package_copy / "datapackage.json").write_text(json.dumps(descriptor))
+    bibtex = k2data.cite("bibtex", DataPackage(package_copy))
+    assert "  url = {https://example.org/k2data}" in bibtex and "  doi = {10.5281/zenodo.0000000}" in bibtex
+    assert f"  version = {{{descriptor['version']}}}" in bibtex
+    assert "https://doi.org/10.5281/zenodo.0000000" in k2data.cite("text", DataPackage(package_copy))

@@ -31,6 +31,7 @@ def test_wheel_carries_the_data(tmp_path):
         "import k2data, k2data.package as p\n"
         "assert k2data.__file__.startswith(%r), k2data.__file__\n"
         "assert p.bundled_root().name == '_data'\n"
+        "assert ('version: \"%%s\"' %% k2data.__version__) in (p.bundled_root() / 'CITATION.cff').read_text()\n"
         "print(k2data.__version__, *(len(k2data.load(t)) for t in k2data.tables()))\n" % str(target)
     )
     env = dict(os.environ, PYTHONPATH=str(target))

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from .. import schema as ts
 from ..package import PARQUET_HASH, PackageError, Resource, built_from, sha256
-from ..read import arrow_schema
+from ..read import arrow_schema, stored_schema
 from .report import Problem
 
 
@@ -55,7 +55,7 @@ def read_parquet(resource: Resource, csv_digest: str) -> tuple[pa.Table | None, 
         return None, None
     try:
         if sha256(path.read_bytes()) == resource.descriptor.get(PARQUET_HASH) and \
-                built_from(pq.read_schema(path).metadata, csv_digest, resource.schema):
+                built_from(pq.read_schema(path).metadata, csv_digest, resource):
             return None, None
         return pq.read_table(path), None
     except Exception as exc:  # any unreadable Parquet file is a problem to report, not a crash
@@ -70,16 +70,16 @@ def check_parquet(resource: Resource, typed: pa.Table, digest: str, table: pa.Ta
         return [Problem(name, None, None, "parquet", f"{path.name} cannot be read: {error}")]
     if table is None:
         return []
-    if not built_from(table.schema.metadata, digest, resource.schema):
+    if not built_from(table.schema.metadata, digest, resource):
         return [Problem(name, None, None, "parquet",
                         f"{path.name} was not built from the current CSV and schema; run `k2data build`")]
-    expected = arrow_schema(resource.schema)
-    if table.schema.remove_metadata() != expected:
+    if table.schema.remove_metadata() != stored_schema(resource.schema):
         return [Problem(name, None, None, "parquet", f"{path.name} columns differ from the schema; run `k2data build`")]
     if table.num_rows != typed.num_rows:
         return [Problem(name, None, None, "parquet",
                         f"{path.name} has {table.num_rows} rows, the CSV {typed.num_rows}; run `k2data build`")]
-    typed = typed.cast(expected)  # the validator reads text dictionary-encoded; Parquet stores it plain
+    expected = arrow_schema(resource.schema)  # compared as plain values: encodings differ
+    typed = typed.cast(expected)
     if table.cast(expected).equals(typed):
         return []
     left = ts.apply_dtypes(typed.to_pandas(), resource.schema, categorical=False)
