@@ -1,4 +1,4 @@
-"""The `k2data` command: info, validate, cite, export, build, diff, check-release, release, --version."""
+"""The `k2data` command: info, validate, cite, export, pool, build, diff, check-release, release, --version."""
 from __future__ import annotations
 
 import argparse
@@ -97,6 +97,80 @@ def cmd_export(args) -> int:
     return EXIT_VALID
 
 
+def pool_rows(term: str, designs: list[str]):
+    """The outcome rows of a term from studies of the given designs ("all": every design), or a ValueError
+    naming the close terms."""
+    import difflib
+
+    from .loader import load
+
+    terms = load("outcome_terms")["term"].tolist()
+    if term not in terms:
+        close = difflib.get_close_matches(term, terms, n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `k2data.load('outcome_terms')` lists them"
+        raise ValueError(f"{term!r} is not an outcome term{hint}")
+    outcomes, studies = load("outcomes"), load("studies")
+    known = list(studies["design"].cat.categories)
+    unknown = [d for d in designs if d != "all" and d not in known]
+    if unknown:
+        raise ValueError(f"unknown design {', '.join(unknown)}; choose from all, {', '.join(known)}")
+    rows = outcomes[outcomes["outcome"] == term]
+    if "all" not in designs:
+        design = rows["study_id"].map(studies.set_index("study_id")["design"]).astype("string")
+        rows = rows[design.isin(designs)]
+    category = load("outcome_terms").set_index("term").loc[term, "category"]
+    return rows, category
+
+
+def cmd_pool(args) -> int:
+    from pathlib import Path
+
+    from .loader import bundled
+
+    if args.term is None and not args.compare:
+        raise ValueError("name an outcome term (e.g. bmd_lumbar_spine), or use --compare for every term")
+    from . import meta
+    from .meta import report
+
+    if args.compare:
+        from .meta.compare import living_comparison, to_markdown
+
+        frame = living_comparison(args.term, method=args.method, exclude_retracted=not args.include_retracted,
+                                  unstated_spread=args.unstated_spread)
+        print({"text": report.comparison_text, "json": report.comparison_json,
+               "markdown": to_markdown}[args.format](frame).rstrip("\n"))
+        return EXIT_VALID
+    if args.format == "markdown":
+        raise ValueError("--format markdown is for --compare; use text or json")
+    if args.plot is not None and Path(args.plot).exists():
+        raise ValueError(f"{args.plot} exists already; choose a new file for the plot")
+    if args.plot is not None and Path(args.plot).suffix.lower() not in (".svg", ".png", ".html"):
+        raise ValueError(f"--plot writes .svg, .png or .html, not {Path(args.plot).name}")
+    designs = [d.strip() for d in args.design.split(",") if d.strip()]
+    rows, category = pool_rows(args.term, designs)
+    measure = args.measure or ("RR" if category == "fracture" else "MD")
+    effects = meta.from_outcomes(rows, measure, exclude_retracted=not args.include_retracted,
+                                 unstated_spread=args.unstated_spread)
+    reason = effects.why_not_poolable()
+    result = None if reason else effects.pool(method=args.method, test=args.test)
+    if args.plot is not None and result is not None:
+        meta.forest(result, title=f"{args.term}: {measure}, {args.method}").save(args.plot)
+    heading = {"dataset": bundled().version, "term": args.term, "measure": measure, "designs": designs,
+               "exclude_retracted": not args.include_retracted, "rows": len(rows)}
+    if args.format == "json":
+        print(report.pool_json(heading, effects, result, reason))
+    else:
+        retracted = "retracted studies excluded" if not args.include_retracted else "retracted studies included"
+        parts = [f"k2data {heading['dataset']}: {args.term}, {measure}, designs {', '.join(designs)}, {retracted}; "
+                 f"{len(rows)} outcome rows", "", report.study_table(effects, result), ""]
+        parts.append(report.pooled_line(result) if result else f"Cannot pool: {reason}.")
+        if args.plot is not None:
+            parts.append(f"Forest plot written to {args.plot}" if result else "No forest plot: nothing was pooled.")
+        dropped = report.dropped_text(effects)
+        print("\n".join(parts + (["", dropped] if dropped else [])))
+    return EXIT_VALID if result is not None else EXIT_INVALID
+
+
 def cmd_check_release(args) -> int:
     from .release import check
 
@@ -142,6 +216,24 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("format", choices=["duckdb", "sqlite", "xlsx", "csv", "parquet"])
     e.add_argument("out", help="the file to write (it must not exist yet)")
     e.set_defaults(run=cmd_export)
+    m = sub.add_parser("pool", help="pool a term's study results (REML by default) and print the per-study table; "
+                                    "exit 0 pooled, 1 cannot pool (says why), 2 unusable input",
+                       description="Needs the meta extra: pip install \"k2data[meta]\".")
+    m.add_argument("term", nargs="?", help="an outcome term, e.g. bmd_lumbar_spine (optional with --compare)")
+    m.add_argument("--measure", type=str.upper, choices=["MD", "SMD", "RR", "OR", "RD"],
+                   help="effect size (default: RR for fracture terms, MD otherwise)")
+    m.add_argument("--design", default="rct", help="comma-separated study designs to pool, or all (default: rct)")
+    m.add_argument("--method", type=str.upper, choices=["REML", "DL", "PM", "FE"], default="REML")
+    m.add_argument("--test", choices=["z", "knha"], default="z", help="z, or knha for Hartung-Knapp (default: z)")
+    m.add_argument("--include-retracted", action="store_true", help="keep retracted studies (left out by default)")
+    m.add_argument("--unstated-spread", choices=["drop", "sd"], default="drop",
+                   help="arm spreads the source does not call SD or SE: leave out (default) or take as SD")
+    m.add_argument("--plot", metavar="FILE", help="write a forest plot: .svg, .png or .html (a new file)")
+    m.add_argument("--format", choices=["text", "json", "markdown"], default="text",
+                   help="markdown: the --compare table as in docs/living-comparison.md")
+    m.add_argument("--compare", action="store_true",
+                   help="published pooled estimates beside our pool of the dataset's trials behind them")
+    m.set_defaults(run=cmd_pool)
     r = sub.add_parser("check-release", help="fail when data or schemas changed without a version bump")
     r.add_argument("path", nargs="?", help="package folder (default: the checkout)")
     r.set_defaults(run=cmd_check_release)
@@ -155,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (PackageError, ValueError, OSError) as exc:
+    except (PackageError, ValueError, OSError, ImportError) as exc:
         print(f"k2data {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as exc:  # never a traceback for a user; say what broke and where to report it

@@ -176,13 +176,27 @@ def polars_enums(categories: str) -> list:
             for c in json.loads(categories)]
 
 
-def without_retracted(table: pa.Table, package: DataPackage) -> pa.Table:
-    """The rows that do not hang on a retracted study (a table without study_id is returned whole)."""
-    if "study_id" not in table.column_names:
-        return table
+def without_retracted(table: pa.Table, package: DataPackage, schema: dict | None = None) -> pa.Table:
+    """The rows that hang on no retracted study: through their study_id, or, in a link table (pooled_trials),
+    through the row that a foreign key in its primary key points to. A table that references no study
+    (outcome_terms) is returned whole."""
     studies = read_arrow(package, "studies")
     retracted = studies.filter(pc.fill_null(studies["retracted"], False))["study_id"].combine_chunks()
-    return table.filter(pc.invert(pc.is_in(table["study_id"], value_set=retracted)))
+    study_columns = [table["study_id"]] if "study_id" in table.column_names else []
+    primary_key = (schema or {}).get("primaryKey", [])
+    primary_key = {primary_key} if isinstance(primary_key, str) else set(primary_key)
+    for key in (schema or {}).get("foreignKeys", []):
+        column, parent, parent_key = key["fields"], key["reference"]["resource"], key["reference"]["fields"]
+        if isinstance(column, str) and column in primary_key and column != "study_id" and parent != "studies":
+            rows = read_arrow(package, parent)
+            if "study_id" in rows.column_names:
+                study_columns.append(pc.take(rows["study_id"], pc.index_in(table[column], value_set=rows[parent_key])))
+    if not study_columns:
+        return table
+    keep = [pc.invert(pc.fill_null(pc.is_in(column, value_set=retracted), False)) for column in study_columns]
+    for mask in keep[1:]:
+        keep[0] = pc.and_(keep[0], mask)
+    return table.filter(keep[0])
 
 
 def read_table(package: DataPackage, name: str, exclude_retracted: bool = False, backend: str = "pandas"):
@@ -202,7 +216,7 @@ def read_table(package: DataPackage, name: str, exclude_retracted: bool = False,
             return with_polars_enums(frame, resource.schema)
     table = read_arrow(package, name)
     if exclude_retracted:
-        table = without_retracted(table, package)
+        table = without_retracted(table, package, package.resource(name).schema)
     return convert(table, package.resource(name).schema, backend)
 
 

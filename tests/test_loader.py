@@ -13,9 +13,9 @@ from k2data.package import DataPackage, IntegrityError
 from .conftest import ROOT
 
 
-def test_tables_lists_the_seven_tables():
-    assert k2data.tables() == ["studies", "models", "interventions", "outcome_terms", "outcomes", "mechanisms",
-                               "reports"]
+def test_tables_lists_the_eight_tables():
+    assert k2data.tables() == ["studies", "models", "interventions", "outcome_terms", "outcomes", "pooled_trials",
+                               "mechanisms", "reports"]
 
 
 @pytest.mark.parametrize("name", k2data.tables())
@@ -75,7 +75,7 @@ def test_exclude_retracted_drops_the_study_and_every_row_on_it(monkeypatch, pack
     studies = load_module.load("studies")
     retracted = set(studies.loc[studies["retracted"], "study_id"])
     assert "yamaguchi2011" in retracted
-    for name in set(load_module.tables()) - {"outcome_terms"}:
+    for name in set(load_module.tables()) - {"outcome_terms", "pooled_trials"}:
         everything = load_module.load(name)
         kept = load_module.load(name, exclude_retracted=True)
         assert (everything["study_id"] == "yamaguchi2011").sum() > 0, name
@@ -92,6 +92,31 @@ def test_the_retracted_trials_and_meta_analysis_are_flagged_and_excluded():
     assert studies.loc[studies["retracted"], "retraction_note"].notna().all()
     outcomes = k2data.load("outcomes", exclude_retracted=True)
     assert not set(outcomes["study_id"]) & flagged
+
+
+def test_exclude_retracted_drops_a_link_to_a_retracted_trial_or_from_a_retracted_review():
+    links = k2data.load("pooled_trials")
+    kept = k2data.load("pooled_trials", exclude_retracted=True)
+    assert {"iwamoto2009_o1", "iwamoto2009_o2"} <= set(links["outcome_id"])  # a retracted review's estimates
+    assert not set(kept["outcome_id"]) & {"iwamoto2009_o1", "iwamoto2009_o2"}
+    assert not set(kept["study_id"]) & {"sato1998", "sato2002"}
+    assert set(kept["outcome_id"]) == {"mott2019_o1", "mott2019_o3"}  # neither end retracted: kept
+
+
+def test_a_link_is_dropped_when_only_its_review_is_retracted(monkeypatch, package_copy):
+    path = package_copy / "tables" / "studies.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    target = next(r for r in rows if r["study_id"] == "mott2019")
+    target["retracted"], target["retraction_note"] = "true", "test fixture"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    build(package_copy)
+    monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    kept = load_module.load("pooled_trials", exclude_retracted=True)
+    assert not kept["outcome_id"].str.startswith("mott2019").any()
+    assert "ishida2004" in set(load_module.load("studies", exclude_retracted=True)["study_id"])  # the trial stays
 
 
 def test_load_all_returns_every_table():

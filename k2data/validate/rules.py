@@ -290,6 +290,25 @@ def pooled_n_studies(t: Tables):
                           lambda i: "a pooled estimate read in the full text needs n_studies (the number of studies pooled)")
 
 
+REVIEWS = pa.array(["meta_analysis", "systematic_review"])
+
+
+@rule("pooled_trial", "a pooled_trials row links an outcome of a meta-analysis or systematic review to a study of "
+      "another design", "studies", "outcomes", "pooled_trials")
+def pooled_trial(t: Tables):
+    links, o, studies = t.arrow["pooled_trials"], t.arrow["outcomes"], t.arrow["studies"]
+    review = lookup(links["outcome_id"], o["outcome_id"], o["study_id"])
+    review_design = lookup(review, studies["study_id"], studies["design"])
+    trial_design = lookup(links["study_id"], studies["study_id"], studies["design"])
+    yield from t.problems("pooled_trials", "outcome_id", "pooled_trial",
+                          both(pc.is_valid(review_design), pc.invert(pc.is_in(review_design, value_set=REVIEWS))),
+                          lambda i: f"{show(links['outcome_id'][i].as_py())} is an outcome of a "
+                                    f"{review_design[i].as_py()} study, not of a meta-analysis or systematic review")
+    yield from t.problems("pooled_trials", "study_id", "pooled_trial", pc.is_in(trial_design, value_set=REVIEWS),
+                          lambda i: f"{show(links['study_id'][i].as_py())} is itself a {trial_design[i].as_py()}; "
+                                    "link the trials the review pooled")
+
+
 def given_without(t: Tables, table: str, value: str, companion: str, rule_name: str, message: str):
     """Rows where value is given and its companion column is blank."""
     f = t.arrow[table]
