@@ -28,7 +28,7 @@ def living_comparison(term: str | None = None, *, method: str = "REML", exclude_
     from ..loader import load
 
     outcomes, studies = load("outcomes"), load("studies")
-    links = load("pooled_trials", exclude_retracted=exclude_retracted)
+    links = load("pooled_trials")  # a retracted trial stays linked: from_outcomes says it is left out
     labels = study_labels(studies)
     design = outcomes["study_id"].map(studies.set_index("study_id")["design"])
     kind = outcomes["effect_measure"].astype("string")
