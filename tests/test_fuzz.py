@@ -22,7 +22,7 @@ from k2data.package import DataPackage, PackageError
 from k2data.validate import catalogue
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TABLES = ["studies", "models", "interventions", "outcome_terms", "outcomes", "mechanisms", "reports"]
+TABLES = ["studies", "models", "interventions", "outcome_terms", "outcomes", "pooled_trials", "mechanisms", "reports"]
 # rules that say a table's files cannot be trusted or read: a table with one of them must not load
 READING_RULES = {"path", "file", "schema", "descriptor", "encoding", "header", "row_width", "cell_size", "hash",
                  "bytes", "parquet", "type"}

@@ -60,18 +60,22 @@ def test_an_edited_csv_is_refused_until_built(monkeypatch, package_copy):
     assert load_module.load("studies")["title"].iloc[0] == "Edited title"
 
 
-def test_exclude_retracted_drops_the_study_and_every_row_on_it(monkeypatch, package_copy):
-    path = package_copy / "tables" / "studies.csv"
+def retract(monkeypatch, package, study_id):
+    """Flag a study as retracted in a package copy, rebuild it and load from it."""
+    path = package / "tables" / "studies.csv"
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    target = next(r for r in rows if r["study_id"] == "yamaguchi2011")
-    target["retracted"] = "true"
-    target["retraction_note"] = "test fixture"
+    target = next(r for r in rows if r["study_id"] == study_id)
+    target["retracted"], target["retraction_note"] = "true", "test fixture"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    build(package_copy)
-    monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    build(package)
+    monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package))
+
+
+def test_exclude_retracted_drops_the_study_and_every_row_on_it(monkeypatch, package_copy):
+    retract(monkeypatch, package_copy, "yamaguchi2011")
     studies = load_module.load("studies")
     retracted = set(studies.loc[studies["retracted"], "study_id"])
     assert "yamaguchi2011" in retracted
@@ -104,16 +108,7 @@ def test_exclude_retracted_drops_a_link_to_a_retracted_trial_or_from_a_retracted
 
 
 def test_a_link_is_dropped_when_only_its_review_is_retracted(monkeypatch, package_copy):
-    path = package_copy / "tables" / "studies.csv"
-    rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    target = next(r for r in rows if r["study_id"] == "mott2019")
-    target["retracted"], target["retraction_note"] = "true", "test fixture"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    build(package_copy)
-    monkeypatch.setattr(load_module, "bundled", lambda: DataPackage(package_copy))
+    retract(monkeypatch, package_copy, "mott2019")
     kept = load_module.load("pooled_trials", exclude_retracted=True)
     assert not kept["outcome_id"].str.startswith("mott2019").any()
     assert "ishida2004" in set(load_module.load("studies", exclude_retracted=True)["study_id"])  # the trial stays

@@ -88,10 +88,11 @@ def _studies():
 
 
 def from_outcomes(frame: pd.DataFrame, measure: str = "MD", *, exclude_retracted: bool = True,
-                  unstated_spread: str = "drop", level: float = 95) -> Effects:
+                  unstated_spread: str = "drop") -> Effects:
     """Turn outcome rows (from k2data.load("outcomes") or k2data.evidence()) into one (yi, vi) per study.
 
-    Arm-level numbers are used where a row has them all; otherwise the reported effect and its CI.
+    Arm-level numbers are used where a row has them all; otherwise the reported effect and its 95% CI
+    (the CI the outcomes table records).
     measure: MD, SMD (Hedges' g), RR, OR or RD; differences are K2 minus comparator.
     unstated_spread: "drop" leaves out arm means whose spread is not stated to be an SD or an SE;
     "sd" takes it as an SD. An SE is converted to an SD (SE × √n).
@@ -159,22 +160,22 @@ def from_outcomes(frame: pd.DataFrame, measure: str = "MD", *, exclude_retracted
         zero = pd.Series(np.any(np.array(cells) == 0, axis=0), index=rows.index)
         conversion[arm_ok & ~zero] = "event counts"
         conversion[arm_ok & zero] = "event counts, 1/2 added to each cell (one is 0)"
-    conversion[reported_ok] = "reported " + effect_kind[reported_ok].str.upper() + f" and {level:g}% CI"
+    conversion[reported_ok] = "reported " + effect_kind[reported_ok].str.upper() + " and 95% CI"
     arm_values = {name: np.where(arm_ok.to_numpy(), columns[name], np.nan) for name in arm_names}
     reported_values = {name: np.where(reported_ok.to_numpy(), columns[name], np.nan) for name in REPORTED}
-    yi, vi = escalc(measure, level=level, **arm_values, **reported_values)
+    yi, vi = escalc(measure, **arm_values, **reported_values)
     drop(reason.isna() & ~np.isfinite(yi), "the numbers give no finite effect size or a variance of 0")
 
     usable = rows[reason.isna()].assign(yi=yi[reason.isna().to_numpy()], vi=vi[reason.isna().to_numpy()],
                                         conversion=conversion[reason.isna()])
-    order = usable.assign(_blank=usable["subgroup"].notna(),
+    order = usable.assign(_subgroup=usable["subgroup"].notna(),
                           _n=usable["outcome_id"].str.extract(r"_o(\d+)$")[0].astype("Float64"))
-    order = order.sort_values(["study_id", "_blank", "_n", "outcome_id"], kind="stable")
+    order = order.sort_values(["study_id", "_subgroup", "_n", "outcome_id"], kind="stable")
     kept = order.drop_duplicates("study_id")
     for _, row in order[~order.index.isin(kept.index)].iterrows():
         first = kept.loc[kept["study_id"] == row["study_id"], "outcome_id"].iloc[0]
         reason[row.name] = f"another usable row of this study is used ({first}); pass one row per study to choose"
-    table = kept.drop(columns=["_blank", "_n"]).sort_values(["year", "label"], kind="stable")
+    table = kept.drop(columns=["_subgroup", "_n"]).sort_values(["year", "label"], kind="stable")
     table = table.assign(unit_word=table["unit"].str.split().str[0])
     table = table[["label", "study_id", "outcome_id", "year", "design", "yi", "vi", "conversion", "value_kind",
                    "unit", "unit_word", "n_k2", "n_comparator", "retracted"]].reset_index(drop=True)

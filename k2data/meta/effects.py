@@ -5,8 +5,6 @@ NaN. Differences are K2 minus comparator; ratios are on the log scale.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 MEASURES = ("MD", "SMD", "RR", "OR", "RD")
