@@ -74,7 +74,9 @@ def _ours(outcomes, published, linked, measure, labels, method, exclude_retracte
     notes += [f"{label}: {reason}" for label, reason in zip(effects.dropped["label"], effects.dropped["reason"])]
     reason = effects.why_not_poolable()
     if reason:
-        return "; ".join([f"too few trials with numbers ({len(effects.table)} of {len(linked)} linked)", *notes]), None
+        usable = f": {', '.join(effects.labels)}" if effects.labels else ""
+        return "; ".join([f"too few trials with numbers ({len(effects.table)} of {len(linked)} linked{usable}; "
+                          "pooling needs 2)", *notes]), None
     pooled = effects.pool(method=method)
     return "; ".join([f"pooled {pooled.k} of {len(linked)} linked trials ({method})", *notes]), (effects, pooled)
 
