@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .package import PackageError
@@ -106,11 +107,13 @@ def pool_rows(term: str, designs: list[str]):
 
     terms = load("outcome_terms")["term"].tolist()
     if term not in terms:
-        close = difflib.get_close_matches(term, terms, n=5, cutoff=0.5)
+        close = difflib.get_close_matches(term.lower(), terms, n=5, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `k2data.load('outcome_terms')` lists them"
         raise ValueError(f"{term!r} is not an outcome term{hint}")
     outcomes, studies = load("outcomes"), load("studies")
     known = list(studies["design"].cat.categories)
+    if not designs:
+        raise ValueError(f"--design names no design; choose from all, {', '.join(known)}")
     unknown = [d for d in designs if d != "all" and d not in known]
     if unknown:
         raise ValueError(f"unknown design {', '.join(unknown)}; choose from all, {', '.join(known)}")
@@ -135,6 +138,8 @@ def cmd_pool(args) -> int:
     if args.compare:
         from .meta.compare import living_comparison, to_markdown
 
+        if args.plot is not None:
+            raise ValueError("--plot draws a pooled term; it does not go with --compare")
         frame = living_comparison(args.term, method=args.method, exclude_retracted=not args.include_retracted,
                                   unstated_spread=args.unstated_spread)
         print({"text": report.comparison_text, "json": report.comparison_json,
@@ -142,10 +147,11 @@ def cmd_pool(args) -> int:
         return EXIT_VALID
     if args.format == "markdown":
         raise ValueError("--format markdown is for --compare; use text or json")
-    if args.plot is not None and Path(args.plot).exists():
-        raise ValueError(f"{args.plot} exists already; choose a new file for the plot")
-    if args.plot is not None and Path(args.plot).suffix.lower() not in (".svg", ".png", ".html"):
-        raise ValueError(f"--plot writes .svg, .png or .html, not {Path(args.plot).name}")
+    plot = None if args.plot is None else Path(args.plot)
+    if plot is not None and plot.exists():
+        raise ValueError(f"{plot} exists already; choose a new file for the plot")
+    if plot is not None and plot.suffix.lower() not in (".svg", ".png", ".html"):
+        raise ValueError(f"--plot writes .svg, .png or .html, not {plot.name}")
     designs = [d.strip() for d in args.design.split(",") if d.strip()]
     rows, category = pool_rows(args.term, designs)
     measure = args.measure or ("RR" if category == "fracture" else "MD")
@@ -153,8 +159,10 @@ def cmd_pool(args) -> int:
                                  unstated_spread=args.unstated_spread)
     reason = effects.why_not_poolable()
     result = None if reason else effects.pool(method=args.method, test=args.test)
-    if args.plot is not None and result is not None:
-        meta.forest(result, title=f"{args.term}: {measure}, {args.method}").save(args.plot)
+    if plot is not None and result is not None:
+        kind = plot.suffix.lower()[1:]
+        meta.forest(result, title=f"{args.term}: {measure}, {args.method}").save(
+            str(plot), format=kind, **({"scale_factor": 2} if kind == "png" else {"inline": True} if kind == "html" else {}))
     heading = {"dataset": bundled().version, "term": args.term, "measure": measure, "designs": designs,
                "exclude_retracted": not args.include_retracted, "rows": len(rows)}
     if args.format == "json":
@@ -164,8 +172,8 @@ def cmd_pool(args) -> int:
         parts = [f"k2data {heading['dataset']}: {args.term}, {measure}, designs {', '.join(designs)}, {retracted}; "
                  f"{len(rows)} outcome rows", "", report.study_table(effects, result), ""]
         parts.append(report.pooled_line(result) if result else f"Cannot pool: {reason}.")
-        if args.plot is not None:
-            parts.append(f"Forest plot written to {args.plot}" if result else "No forest plot: nothing was pooled.")
+        if plot is not None:
+            parts.append(f"Forest plot written to {plot}" if result else "No forest plot: nothing was pooled.")
         dropped = report.dropped_text(effects)
         print("\n".join(parts + (["", dropped] if dropped else [])))
     return EXIT_VALID if result is not None else EXIT_INVALID
@@ -188,12 +196,19 @@ def cmd_release(args) -> int:
     return EXIT_VALID
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported in one line (exit 2) instead of the usage block."""
+
+    def error(self, message):
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     from .validate.report import MAX_PROBLEMS
 
-    p = argparse.ArgumentParser(prog="k2data", description="Vitamin K2 and bone health evidence dataset.")
+    p = Parser(prog="k2data", description="Vitamin K2 and bone health evidence dataset.")
     p.add_argument("--version", action=VersionAction, help="print the package and dataset versions and exit")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("info", help="version, tables with row counts, how to cite").set_defaults(run=cmd_info)
     v = sub.add_parser("validate", help="check a data package; exit 0 valid, 1 invalid, 2 unusable input")
     v.add_argument("path", nargs="?", help="package folder or datapackage.json (default: the bundled data)")
@@ -247,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Python's documentation advises
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INVALID
     except (PackageError, ValueError, OSError, ImportError) as exc:
         print(f"k2data {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -91,6 +91,13 @@ def test_an_se_is_converted_to_an_sd_and_an_unstated_spread_is_dropped_unless_as
     assert taken["vi"] == pytest.approx(0.03 ** 2 / 38 + 0.04 ** 2 / 40)
 
 
+def test_rows_of_different_terms_are_not_pooled_together(outcomes):
+    effects = meta.from_outcomes(rows(outcomes, "jiang2014_o4", "sato2002_o2", "sato2011_o2"), "RR",
+                                 exclude_retracted=False)
+    assert effects.why_not_poolable() == ("the rows measure different outcome terms (fracture_any: "
+                                          "Sato 2002, Jiang 2014; fracture_nonvertebral: Sato 2011); pool one term at a time")
+
+
 def test_one_row_per_study_and_the_others_are_named(outcomes):
     effects = meta.from_outcomes(rows(outcomes, "sato2002_o3", "sato2002_o2"), "RR", exclude_retracted=False)
     assert effects.table["outcome_id"].tolist() == ["sato2002_o2"]  # the first by outcome number
@@ -102,12 +109,17 @@ def test_the_evidence_table_gives_what_the_outcomes_table_gives_and_a_foreign_fr
     evidence = k2data.evidence()
     effects = meta.from_outcomes(evidence[evidence["outcome"] == "fracture_any"], "RR", exclude_retracted=False)
     same = meta.from_outcomes(outcomes[outcomes["outcome"] == "fracture_any"], "RR", exclude_retracted=False)
-    assert effects.labels == ["Sato 2002", "Jiang 2014"]  # by year
+    assert effects.labels == ["Sato 2002 (retracted)", "Jiang 2014"]  # by year, the retraction marked
     pd.testing.assert_frame_equal(effects.table, same.table)
     with pytest.raises(ValueError, match="lacks the outcome columns"):
         meta.from_outcomes(pd.DataFrame({"yi": [1.0]}), "MD")
     with pytest.raises(ValueError, match="unknown measure"):
         meta.from_outcomes(evidence, "HR")
+
+
+def test_measure_is_required():
+    with pytest.raises(TypeError):
+        meta.from_outcomes(k2data.load("outcomes"))
 
 
 def test_three_lines_from_load_to_a_pooled_estimate(outcomes):
@@ -121,19 +133,19 @@ def test_three_lines_from_load_to_a_pooled_estimate(outcomes):
 
 
 def test_forest_plot_saves_offline_as_svg_png_and_html(outcomes, tmp_path):
-    effects = meta.from_outcomes(rows(outcomes, "jiang2014_o4", "sato2002_o2", "sato2011_o2"), "RR",
-                                 exclude_retracted=False)
+    effects = meta.from_outcomes(rows(outcomes, "jiang2014_o4", "sato2002_o2"), "RR", exclude_retracted=False)
     result = effects.pool(method="DL")
     chart = meta.forest(result)
     for name in ("f.svg", "f.png", "f.html"):
         chart.save(tmp_path / name, **({"inline": True} if name.endswith("html") else {}))
     svg = (tmp_path / "f.svg").read_text()
     assert svg.startswith("<svg") and "Jiang 2014" in svg and "Random-effects model (DL)" in svg
-    assert f"{math.exp(result.estimate):.2f} [{math.exp(result.ci_lower):.2f}, {math.exp(result.ci_upper):.2f}]" in svg
+    assert "Sato 2002 (retracted)" in svg
+    assert f"{math.exp(result.estimate):.3g} [{math.exp(result.ci_lower):.3g}, {math.exp(result.ci_upper):.3g}]" in svg
     png = (tmp_path / "f.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24])[0] > 400
     html = (tmp_path / "f.html").read_text()
-    assert "<script" in html and "cdn.jsdelivr" not in html and "Sato 2011" in html  # no network needed
+    assert "<script" in html and "cdn.jsdelivr" not in html and "Jiang 2014" in html  # no network needed
 
 
 def test_forest_takes_a_frame_and_pools_it_itself(outcomes):
@@ -174,7 +186,8 @@ def test_living_comparison_pools_the_linked_trials_when_two_have_numbers(monkeyp
     expected = meta.from_outcomes(rows(outcomes, "jiang2014_o4", "sato2002_o2"), "RR", exclude_retracted=False).pool()
     assert row["ours"] == (f"RR {math.exp(expected.estimate):.2f} [{math.exp(expected.ci_lower):.2f}, "
                            f"{math.exp(expected.ci_upper):.2f}]")
-    assert row["trials_used"] == "Sato 2002, Jiang 2014" and row["note"].startswith("pooled 2 of 2 linked trials")
+    assert row["trials_used"] == "Sato 2002 (retracted), Jiang 2014"
+    assert row["note"].startswith("pooled 2 of 2 linked trials")
     by_default = living_comparison("fracture_any").set_index("outcome_id").loc["huang2015_o4"]
     assert by_default["ours"] == "" and "Sato 2002: retracted study" in by_default["note"]
 

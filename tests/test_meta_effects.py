@@ -105,6 +105,21 @@ def test_a_study_without_numbers_gets_nan_not_an_error():
     assert math.isnan(yi[0]) and math.isnan(vi[0]) and not math.isnan(yi[1])
 
 
+@pytest.mark.parametrize("columns, message", [
+    (dict(EVENTS, k2_events=[2, 109]), "study 1 has k2_events = 109; an event count does not exceed n_k2"),
+    (dict(EVENTS, comparator_events=-1), "comparator_events = -1; an event count is not negative"),
+    (dict(EVENTS, n_comparator=0), "n_comparator = 0; a group size is at least 1"),
+])
+def test_impossible_counts_are_refused(columns, message):
+    with pytest.raises(ValueError, match=message):
+        escalc("RR", **columns)
+
+
+def test_a_negative_sd_is_refused():
+    with pytest.raises(ValueError, match="k2_sd = -1; a standard deviation is not negative"):
+        escalc("MD", **dict(ARMS, k2_sd=-1.0))
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: escalc("HR", effect_value=1, ci_lower=0.5, ci_upper=2), ValueError, "unknown measure"),
     (lambda: escalc("MD", k2_mean=1, k2_sd=1), TypeError, "missing n_k2"),

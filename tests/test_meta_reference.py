@@ -159,7 +159,16 @@ def test_unknown_method_test_or_level():
         pool([0.1, 0.2], [0.1, 0.1], level=0.95)
 
 
-def test_to_frame_is_one_row_with_every_figure():
-    frame = pool(REFERENCE["bcg_rr"]["yi"], REFERENCE["bcg_rr"]["vi"], measure="RR").to_frame()
+def test_to_frame_is_one_row_with_every_figure_and_the_ratio_scale():
+    result = pool(REFERENCE["bcg_rr"]["yi"], REFERENCE["bcg_rr"]["vi"], measure="RR")
+    frame = result.to_frame()
     assert len(frame) == 1 and frame.loc[0, "measure"] == "RR" and frame.loc[0, "k"] == 13
+    assert frame.loc[0, "level"] == 95
     assert {"estimate", "se", "ci_lower", "ci_upper", "tau2", "i2", "q", "pi_lower", "pi_upper"} <= set(frame.columns)
+    assert frame.loc[0, "ratio"] == pytest.approx(math.exp(-0.714532), rel=1e-6)
+    assert frame.loc[0, "ratio_pi_upper"] == pytest.approx(math.exp(result.pi_upper))
+
+
+def test_identical_studies_give_q_zero_not_a_rounding_error():
+    result = pool([0.3, 0.3, 0.3], [0.1, 0.2, 0.3])
+    assert result.q == 0 and result.tau2 == 0 and result.i2 == 0

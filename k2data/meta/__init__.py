@@ -10,9 +10,10 @@ Estimates match R's metafor 3.8 (tests/reference/metafor.R).
 """
 from importlib.util import find_spec
 
-_missing = [name for name in ("scipy", "statsmodels", "altair", "vl_convert") if find_spec(name) is None]
+_REQUIRED = {"scipy": "scipy", "statsmodels": "statsmodels", "altair": "altair", "vl_convert": "vl-convert-python"}
+_missing = [package for module, package in _REQUIRED.items() if find_spec(module) is None]
 if _missing:
-    raise ImportError(f"k2data.meta needs {', '.join(_missing)}, which is not installed: pip install \"k2data[meta]\"")
+    raise ImportError(f"k2data.meta needs {', '.join(_missing)} (not installed): pip install \"k2data[meta]\"")
 
 from .dataset import Effects, from_outcomes  # noqa: E402
 from .effects import change_sd, escalc, se_to_sd  # noqa: E402

@@ -11,7 +11,7 @@ from .pool import PoolResult, pool
 
 REVIEW_DESIGNS = ("meta_analysis", "systematic_review", "narrative_review")
 REPORTED_AS = {"MD": ("md", "wmd"), "SMD": ("smd",), "RR": ("rr",), "OR": ("or",), "RD": ()}
-NEEDED = ("outcome_id", "study_id", "comparator_id", "subgroup", "effect_measure", *REPORTED, "value_kind",
+NEEDED = ("outcome_id", "study_id", "comparator_id", "outcome", "subgroup", "effect_measure", *REPORTED, "value_kind",
           "spread_kind", "unit", *dict.fromkeys(ARM_MEANS + ARM_EVENTS))
 
 
@@ -34,7 +34,9 @@ class Effects:
 
     @property
     def labels(self) -> list[str]:
-        return self.table["label"].tolist()
+        """Study labels, marked "(retracted)" where the study is."""
+        retracted = self.table["retracted"].fillna(False).astype(bool)
+        return [f"{label} (retracted)" if flag else label for label, flag in zip(self.table["label"], retracted)]
 
     def why_not_poolable(self) -> str | None:
         """Why these effects cannot be pooled together, or None when they can."""
@@ -42,6 +44,10 @@ class Effects:
         if k < 2:
             found = "no study has" if k == 0 else f"only {self.table['label'].iloc[0]} has"
             return f"{found} usable numbers for {self.measure}; pooling needs at least 2 studies"
+        terms = self.table.groupby("outcome", sort=True)["label"].agg(list)
+        if len(terms) > 1:
+            shown = "; ".join(f"{term}: {', '.join(labels)}" for term, labels in terms.items())
+            return f"the rows measure different outcome terms ({shown}); pool one term at a time"
         if self.measure == "MD":
             scale = self.table.assign(unit_word=self.table["unit_word"].str.lower())
             scales = scale.groupby(["value_kind", "unit_word"], dropna=False, sort=True)
@@ -87,7 +93,7 @@ def _studies():
     return load("studies")[["study_id", "authors", "year", "design", "retracted"]]
 
 
-def from_outcomes(frame: pd.DataFrame, measure: str = "MD", *, exclude_retracted: bool = True,
+def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool = True,
                   unstated_spread: str = "drop") -> Effects:
     """Turn outcome rows (from k2data.load("outcomes") or k2data.evidence()) into one (yi, vi) per study.
 
@@ -122,7 +128,8 @@ def from_outcomes(frame: pd.DataFrame, measure: str = "MD", *, exclude_retracted
     drop(rows["design"].isna(), "its study is not in the dataset")
     drop(rows["design"].isin(REVIEW_DESIGNS), "a pooled or review estimate, not a study's own result")
     if exclude_retracted:
-        drop(rows["retracted"].fillna(False).astype(bool), "retracted study (exclude_retracted=False keeps it)")
+        drop(rows["retracted"].fillna(False).astype(bool),
+             "retracted study, left out by default (exclude_retracted=False, or --include-retracted, keeps it)")
     drop(rows["comparator_id"].isna(), "no comparator arm: a change within one arm cannot be compared")
 
     arm_names = ARM_MEANS if measure in ("MD", "SMD") else ARM_EVENTS
@@ -177,7 +184,7 @@ def from_outcomes(frame: pd.DataFrame, measure: str = "MD", *, exclude_retracted
         reason[row.name] = f"another usable row of this study is used ({first}); pass one row per study to choose"
     table = kept.drop(columns=["_subgroup", "_n"]).sort_values(["year", "label"], kind="stable")
     table = table.assign(unit_word=table["unit"].str.split().str[0])
-    table = table[["label", "study_id", "outcome_id", "year", "design", "yi", "vi", "conversion", "value_kind",
+    table = table[["label", "study_id", "outcome_id", "outcome", "year", "design", "yi", "vi", "conversion", "value_kind",
                    "unit", "unit_word", "n_k2", "n_comparator", "retracted"]].reset_index(drop=True)
     dropped = rows.loc[reason.notna(), ["outcome_id", "study_id", "label"]].assign(reason=reason[reason.notna()])
     return Effects(measure, table, dropped.reset_index(drop=True))

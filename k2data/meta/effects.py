@@ -104,6 +104,23 @@ ARM_FUNCTIONS = {"MD": mean_difference, "SMD": standardized_mean_difference, "RR
                  "OR": log_odds_ratio, "RD": risk_difference}
 
 
+def _check_arm_numbers(measure: str, columns: dict) -> None:
+    """ValueError naming the first study whose arm numbers cannot be right (blanks are fine)."""
+    values = {name: _array(value) for name, value in columns.items()}
+    checks = [(name, values[name] < 1, "a group size is at least 1") for name in ("n_k2", "n_comparator") if name in values]
+    checks += [(name, values[name] < 0, "a standard deviation is not negative") for name in ("k2_sd", "comparator_sd")
+               if name in values]
+    for events, n in (("k2_events", "n_k2"), ("comparator_events", "n_comparator")):
+        if events in values:
+            checks.append((events, values[events] < 0, "an event count is not negative"))
+            checks.append((events, values[events] > values[n], f"an event count does not exceed {n}"))
+    for name, bad, rule in checks:
+        bad = np.atleast_1d(np.asarray(bad))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"escalc({measure!r}): study {i} has {name} = {np.atleast_1d(values[name])[i]:g}; {rule}")
+
+
 def escalc(measure: str, *, level: float = 95, **columns):
     """Effect sizes (yi, vi) for one measure, from arrays named after the outcome columns.
 
@@ -129,6 +146,7 @@ def escalc(measure: str, *, level: float = 95, **columns):
         raise TypeError("a reported effect needs effect_value, ci_lower and ci_upper")
     if not arm and not reported:
         raise TypeError(f"escalc({measure!r}) needs {', '.join(arm_names)} or effect_value, ci_lower, ci_upper")
+    _check_arm_numbers(measure, {name: columns[name] for name in arm})
     size = np.broadcast(*(np.asarray(columns[name], dtype="float64") for name in arm + reported)).shape
     yi, vi = np.full(size, np.nan), np.full(size, np.nan)
     if reported:

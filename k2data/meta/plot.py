@@ -24,7 +24,7 @@ def _rows(result: PoolResult) -> pd.DataFrame:
                            "upper": [back(result.ci_upper)], "weight": [100.0], "kind": ["pooled"],
                            "position": [len(s) + 0.5]})
     rows = pd.concat([studies, pooled], ignore_index=True)
-    rows["text"] = [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for e, lo, hi in zip(rows["estimate"], rows["lower"], rows["upper"])]
+    rows["text"] = [f"{e:.3g} [{lo:.3g}, {hi:.3g}]" for e, lo, hi in zip(rows["estimate"], rows["lower"], rows["upper"])]
     rows["weight_text"] = [f"{w:.1f}%" if kind == "study" else "" for w, kind in zip(rows["weight"], rows["kind"])]
     return rows
 
@@ -60,7 +60,10 @@ def forest(result_or_frame, *, title: str | None = None, width: int = 360, **poo
         pad = (high - low) * 0.05 or 1.0
         domain = [low - pad, high + pad]
     x_title = NAMES.get(result.measure, "Effect") + (" (log scale)" if ratio else "")
-    x = alt.X("estimate:Q", title=x_title, scale=alt.Scale(type="log" if ratio else "linear", domain=domain, nice=False))
+    ticks = [t for t in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+             if domain[0] <= t <= domain[1]] if ratio else alt.Undefined
+    x = alt.X("estimate:Q", title=x_title, axis=alt.Axis(format="~g", labelOverlap="greedy", values=ticks),
+              scale=alt.Scale(type="log" if ratio else "linear", domain=domain, nice=False))
     studies = alt.Chart(rows[rows["kind"] == "study"])
     ci = studies.mark_rule(color="#333").encode(x=x, x2="upper:Q", y=y).transform_calculate(estimate="datum.lower")
     squares = studies.mark_square(color="#1f5f99", opacity=0.9).encode(
@@ -94,7 +97,7 @@ def forest(result_or_frame, *, title: str | None = None, width: int = 360, **poo
         width=50, height=height, title="Weight")
     heterogeneity = (f"τ² = {result.tau2:.3g}, I² = {result.i2:.0f}%, Q = {result.q:.2f} (p = {result.q_pval:.3g}), k = {k}"
                      + ("" if np.isnan(result.pi_lower) else
-                        f"; prediction interval {back(result.pi_lower):.2f} to {back(result.pi_upper):.2f}"))
+                        f"; prediction interval {back(result.pi_lower):.3g} to {back(result.pi_upper):.3g}"))
     chart = alt.hconcat(left, plot, right, weight, spacing=8).resolve_scale(y="shared").properties(
         title=alt.Title(title or f"{NAMES.get(result.measure, 'Effect')}, {result.method}"
                         f"{' with Hartung-Knapp' if result.test == 'knha' else ''}", subtitle=heterogeneity))

@@ -38,10 +38,15 @@ class PoolResult:
     measure: str = ""
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: the pooled result's numbers, with the method, test and measure."""
-        names = ["measure", "method", "test", "k", "estimate", "se", "ci_lower", "ci_upper", "pval",
+        """One row: the pooled result's numbers, with the method, test, level and measure; for a ratio
+        (RR, OR) also the estimate and its intervals back on the ratio scale (ratio, ratio_ci_lower, ...)."""
+        names = ["measure", "method", "test", "level", "k", "estimate", "se", "ci_lower", "ci_upper", "pval",
                  "tau2", "i2", "q", "q_pval", "pi_lower", "pi_upper"]
-        return pd.DataFrame([{name: getattr(self, name) for name in names}])
+        row = {name: getattr(self, name) for name in names}
+        if self.measure in ("RR", "OR"):
+            for name in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"):
+                row["ratio" if name == "estimate" else f"ratio_{name}"] = float(np.exp(getattr(self, name)))
+        return pd.DataFrame([row])
 
 
 def _checked(yi, vi) -> tuple[np.ndarray, np.ndarray]:
@@ -108,7 +113,7 @@ def pool(yi, vi, *, method: str = "REML", test: str = "z", level: float = 95, la
     yi, vi = _checked(yi, vi)
     k = yi.size
     sm = _combine(yi, vi, "iterated" if method == "PM" else "dl")
-    q = float(sm.q)
+    q = max(0.0, float(sm.q))  # a rounding error can make Q of identical studies slightly negative
     if method == "FE":
         tau2 = 0.0
     elif method == "REML":
@@ -138,8 +143,8 @@ def pool(yi, vi, *, method: str = "REML", test: str = "z", level: float = 95, la
     return PoolResult(
         method=method, test=test, level=level, k=k, estimate=estimate, se=se,
         ci_lower=estimate - crit * se, ci_upper=estimate + crit * se,
-        pval=float(2 * dist.sf(abs(estimate / se))), tau2=tau2, i2=float(i2), q=q,
+        pval=float(2 * dist.sf(abs(estimate / se))), tau2=float(tau2), i2=float(i2), q=q,
         q_pval=float(stats.chi2.sf(q, k - 1)),
-        pi_lower=np.nan if method == "FE" else estimate - half_pi,
-        pi_upper=np.nan if method == "FE" else estimate + half_pi,
+        pi_lower=float("nan") if method == "FE" else float(estimate - half_pi),
+        pi_upper=float("nan") if method == "FE" else float(estimate + half_pi),
         studies=studies, measure=measure)

@@ -51,7 +51,8 @@ def study_table(effects: Effects, result: PoolResult | None) -> str:
 def dropped_text(effects: Effects) -> str:
     if effects.dropped.empty:
         return ""
-    lines = [f"Left out ({len(effects.dropped)} rows):"]
+    count = len(effects.dropped)
+    lines = [f"Left out ({count} row{'s' if count != 1 else ''}):"]
     lines += [f"  {r.outcome_id} ({r.label}): {r.reason}" for r in effects.dropped.itertuples()]
     return "\n".join(lines)
 
