@@ -1,4 +1,4 @@
-"""The `k2data` command: info, validate, cite, export, pool, build, diff, check-release, release, --version."""
+"""The `k2data` command: info, validate, cite, export, pool, site, build, diff, check-release, release, --version."""
 from __future__ import annotations
 
 import argparse
@@ -179,6 +179,17 @@ def cmd_pool(args) -> int:
     return EXIT_VALID if result is not None else EXIT_INVALID
 
 
+def cmd_site(args) -> int:
+    from .package import DataPackage
+    from .site.build import build_site, human_size
+
+    package = DataPackage(args.package) if args.package else None
+    summary = build_site(args.out, package, progress=lambda step: print(f"  {step}", file=sys.stderr))
+    print(f"built {summary['pages']} pages of k2data {summary['version']} in {summary['out']} "
+          f"({human_size(summary['bytes'])}, {summary['seconds']:.1f} s); open {summary['out']}/index.html")
+    return EXIT_VALID
+
+
 def cmd_check_release(args) -> int:
     from .release import check
 
@@ -249,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--compare", action="store_true",
                    help="published pooled estimates beside our pool of the dataset's trials behind them")
     m.set_defaults(run=cmd_pool)
+    s = sub.add_parser("site", help="build the static site: home, evidence map, a page per outcome and per study, "
+                                    "tables, dictionary, changelog (needs k2data[site])")
+    s.add_argument("out", help="a new or empty folder to write the site into")
+    s.add_argument("--package", help="a package folder or datapackage.json (default: the bundled data)")
+    s.set_defaults(run=cmd_site)
     r = sub.add_parser("check-release", help="fail when data or schemas changed without a version bump")
     r.add_argument("path", nargs="?", help="package folder (default: the checkout)")
     r.set_defaults(run=cmd_check_release)

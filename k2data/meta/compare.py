@@ -21,14 +21,17 @@ def _interval(measure: str, estimate: float, lower: float, upper: float, log: bo
 
 
 def living_comparison(term: str | None = None, *, method: str = "REML", exclude_retracted: bool = True,
-                      unstated_spread: str = "drop") -> pd.DataFrame:
+                      unstated_spread: str = "drop", tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per published pooled estimate (of the term, or of every term) with an MD, SMD, RR or OR:
     the published figure, the trials of this dataset linked to it, our pool of them where two or more
-    have usable numbers, and otherwise which numbers are missing (`note`)."""
-    from ..loader import load
+    have usable numbers, and otherwise which numbers are missing (`note`). tables: the outcomes, studies
+    and pooled_trials tables to use (default: the bundled ones)."""
+    if tables is None:
+        from ..loader import load
 
-    outcomes, studies = load("outcomes"), load("studies")
-    links = load("pooled_trials")  # a retracted trial stays linked: from_outcomes says it is left out
+        tables = {name: load(name) for name in ("outcomes", "studies", "pooled_trials")}
+    outcomes, studies = tables["outcomes"], tables["studies"]
+    links = tables["pooled_trials"]  # a retracted trial stays linked: from_outcomes says it is left out
     labels = study_labels(studies)
     design = outcomes["study_id"].map(studies.set_index("study_id")["design"])
     kind = outcomes["effect_measure"].astype("string")
@@ -47,7 +50,8 @@ def living_comparison(term: str | None = None, *, method: str = "REML", exclude_
         row = dict(outcome_id=p["outcome_id"], review=labels.get(p["study_id"], p["study_id"]), term=p["outcome"],
                    measure=measure, published=text, published_k=p["n_studies"],
                    trials_linked=", ".join(labels.get(s, s) for s in linked), trials_used="", ours="")
-        row["note"], result = _ours(outcomes, p, linked, measure, labels, method, exclude_retracted, unstated_spread)
+        row["note"], result = _ours(outcomes, studies, p, linked, measure, labels, method, exclude_retracted,
+                                    unstated_spread)
         if result is not None:
             effects, pooled = result
             row["trials_used"] = ", ".join(effects.labels)
@@ -58,7 +62,7 @@ def living_comparison(term: str | None = None, *, method: str = "REML", exclude_
     return frame.astype({"published_k": "Int64"})
 
 
-def _ours(outcomes, published, linked, measure, labels, method, exclude_retracted, unstated_spread):
+def _ours(outcomes, studies, published, linked, measure, labels, method, exclude_retracted, unstated_spread):
     """(note, (effects, pooled) or None) for one published estimate."""
     if not linked:
         return "no trial behind it is linked in pooled_trials", None
@@ -70,7 +74,8 @@ def _ours(outcomes, published, linked, measure, labels, method, exclude_retracte
         notes += [f"{labels.get(s, s)}: {r} is not a {published['value_kind']} value"
                   for s, r in zip(rows.loc[other, "study_id"], rows.loc[other, "outcome_id"])]
         rows = rows[~other]
-    effects = from_outcomes(rows, measure, exclude_retracted=exclude_retracted, unstated_spread=unstated_spread)
+    effects = from_outcomes(rows, measure, exclude_retracted=exclude_retracted, unstated_spread=unstated_spread,
+                            studies=studies)
     notes += [f"{label}: {reason}" for label, reason in zip(effects.dropped["label"], effects.dropped["reason"])]
     reason = effects.why_not_poolable()
     if reason:

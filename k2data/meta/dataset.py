@@ -87,14 +87,8 @@ def _missing(rows: pd.DataFrame, names) -> pd.Series:
                      index=rows.index, dtype="string")
 
 
-def _studies():
-    from ..loader import load
-
-    return load("studies")[["study_id", "authors", "year", "design", "retracted"]]
-
-
 def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool = True,
-                  unstated_spread: str = "drop") -> Effects:
+                  unstated_spread: str = "drop", studies: pd.DataFrame | None = None) -> Effects:
     """Turn outcome rows (from k2data.load("outcomes") or k2data.evidence()) into one (yi, vi) per study.
 
     Arm-level numbers are used where a row has them all; otherwise the reported effect and its 95% CI
@@ -105,6 +99,7 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     Rows of reviews, of retracted studies (unless exclude_retracted=False) and rows with no comparator
     are dropped; a study with several usable rows keeps its first (blank subgroup first, then by
     outcome_id) and the others are dropped. Every dropped row is in `.dropped` with its reason.
+    studies: the studies table the rows belong to (default: the bundled one).
     """
     measure = measure.upper()
     if measure not in MEASURES:
@@ -115,7 +110,10 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     if absent:
         raise ValueError(f"the frame lacks the outcome columns {', '.join(absent)}; pass rows of "
                          "k2data.load('outcomes') or k2data.evidence()")
-    studies = _studies()
+    if studies is None:
+        from ..loader import load
+
+        studies = load("studies")
     labels = study_labels(studies)
     rows = frame[list(NEEDED)].merge(studies[["study_id", "year", "design", "retracted"]], on="study_id", how="left")
     rows = rows.assign(label=rows["study_id"].map(labels).fillna(rows["study_id"]))
