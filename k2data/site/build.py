@@ -189,8 +189,9 @@ class Site:
             schema = self.package.resource(name).schema
             enums = {f["name"]: f["constraints"]["enum"] for f in schema["fields"]
                      if f.get("constraints", {}).get("enum")}
+            long_text = {c for c in frame.columns if frame[c].astype("string").fillna("").str.len().max() > 60}
             self.write(f"tables/{name}.html", "table.html", title=f"Table {name}", name=name, frame=frame,
-                       enums=enums, description=self.package.resource(name).descriptor.get("title", ""))
+                       enums=enums, long_text=long_text, description=self.package.resource(name).descriptor.get("title", ""))
 
     def dictionary(self) -> None:
         dictionaries = {name: ts.describe(self.package.resource(name).schema) for name in self.tables}
