@@ -180,10 +180,16 @@ def test_the_map_filters_change_the_bubbles_and_a_click_lists_the_studies(site, 
         page.wait_for_function(f"document.querySelectorAll('#map svg .mark-symbol path').length != {with_retracted}")
         page.select_option("select[name=system]", "all")
         page.wait_for_function(f"document.querySelectorAll('#map svg .mark-symbol path').length > {trials}")
-        page.locator("#map svg .mark-symbol path").first.dispatch_event("click")
-        page.wait_for_selector("#picked li a")
-        link = page.locator("#picked li a").first.get_attribute("href")
-        assert (site / link).is_file()
+        records = map_records(site)
+        for i in (0, 7, 23):  # a click lists exactly the studies its bubble counts
+            page.locator("#map svg .mark-symbol path").nth(i).dispatch_event("click")
+            page.wait_for_selector("#picked li a")
+            heading = page.inner_text("#picked h2")
+            term, agent, design, count = re.fullmatch(r"(.+) with (.+), (\w+): (\d+) stud(?:y|ies)", heading).groups()
+            expected = {r["study_id"] for r in records if r["term_label"] == term and r["agent"] == agent
+                        and r["design"] == design and not r["retracted"]}
+            assert int(count) == len(expected) == page.locator("#picked li").count(), heading
+            assert (site / page.locator("#picked li a").first.get_attribute("href")).is_file()
     assert not visit.errors and not visit.network
 
 
@@ -200,11 +206,39 @@ def test_a_table_filters_by_search_and_by_enum(site, chromium):
     assert not visit.errors and not visit.network
 
 
+def embedded(html: str, element_id: str):
+    return json.loads(re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', html, re.S)[1])
+
+
+def map_records(site: Path) -> list[dict]:
+    return embedded((site / "map.html").read_text(), "map-records")
+
+
 def test_the_map_data_counts_studies_as_the_evidence_table_does(site):
-    html = (site / "map.html").read_text()
-    records = json.loads(re.search(r'<script type="application/json" id="map-records">(.*?)</script>', html, re.S)[1])
+    records = map_records(site)
     evidence = k2data.evidence()
     assert {r["study_id"] for r in records} == set(evidence["study_id"])
     mk7_spine = {r["study_id"] for r in records if r["agent"] == "MK-7" and r["term"] == "bmd_lumbar_spine"}
     expected = evidence[(evidence["k2_agent"] == "mk7") & (evidence["outcome"] == "bmd_lumbar_spine")]
     assert mk7_spine == set(expected["study_id"])
+
+
+def test_no_effect_plot_mixes_measures_or_units(site):
+    checked = 0
+    for page in (site / "terms").glob("*.html"):
+        html = page.read_text()
+        for plot in re.findall(r'id="(plot-\d+-spec)"', html):
+            spec = embedded(html, plot)
+            rows = next(iter(spec["datasets"].values()))
+            title = spec["layer"][0]["encoding"]["x"]["title"]
+            units = {r["unit"].split()[0].lower() for r in rows if r["unit"].strip()}
+            if title.startswith("Mean difference"):
+                assert len(units) <= 1, (page.name, title, units)
+            checked += 1
+    assert checked >= 10
+
+
+def test_a_reported_ci_is_drawn_as_printed(site):
+    spec = embedded((site / "terms" / "fracture_hip.html").read_text(), "plot-1-spec")
+    sato = next(r for r in next(iter(spec["datasets"].values())) if r["label"].startswith("Sato 2011"))
+    assert (sato["lower"], sato["upper"]) == pytest.approx((0.044, 0.858))  # sato2011_o3: RR 0.19 (0.044 to 0.858)

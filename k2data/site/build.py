@@ -135,7 +135,8 @@ class Site:
         systems = [s for s in self.enum("models", "system") if any(r["system"] == s for r in records)]
         spec = charts.evidence_map(records, categories, designs, systems)
         self.write("map.html", "map.html", title="Evidence map", spec=spec, records=records,
-                   studies=len({r["study_id"] for r in records}))
+                   studies=len({r["study_id"] for r in records}),
+                   retracted=len({r["study_id"] for r in records if r["retracted"]}))
 
     def terms(self) -> None:
         from ..meta.compare import MEASURE_OF
@@ -161,12 +162,16 @@ class Site:
             published = published.assign(measure=published["effect_measure"].astype(str).map(MEASURE_OF),
                                          label=published["study_id"].map(self.labels))
             plots = []
-            for m, frame in charts.effect_rows(effects, pooled, published).items():
-                units = effects.table["unit"].dropna().unique() if effects is not None and m == measure else []
-                plots.append({"measure": m, "title": charts.MEASURE_NAMES.get(m, m),
-                              "spec": charts.effect_chart(frame, m, units[0] if len(units) == 1 else "")})
+            drawn = charts.effect_rows(effects, pooled, published, rows.set_index("outcome_id"))
+            for (m, unit), frame in drawn.items():
+                shown = next((u.split()[0] for u in frame["unit"] if u.strip()), unit) if unit else ""
+                plots.append({"title": charts.MEASURE_NAMES.get(m, m) + (f", {shown}" if shown else ""),
+                              "spec": charts.effect_chart(frame, m, shown)})
+            without_ci = int((rows["study_design"].isin(REVIEWS) & kinds.isin(list(MEASURE_OF))
+                              & rows["effect_value"].notna() & rows["ci_lower"].isna()).sum())
             self.write(f"terms/{term.term}.html", "term.html", title=term.label, term=term, rows=rows, plots=plots,
-                       measure=measure, effects=effects, reason=reason, pooled=pooled, trials=len(trials))
+                       measure=measure, effects=effects, reason=reason, pooled=pooled, trials=len(trials),
+                       without_ci=without_ci)
 
     def studies(self) -> None:
         studies = self.tables["studies"]
@@ -187,8 +192,8 @@ class Site:
     def browsable_tables(self) -> None:
         for name, frame in self.tables.items():
             schema = self.package.resource(name).schema
-            enums = {f["name"]: f["constraints"]["enum"] for f in schema["fields"]
-                     if f.get("constraints", {}).get("enum")}
+            enums = {f["name"]: [v for v in f["constraints"]["enum"] if (frame[f["name"]] == v).any()]
+                     for f in schema["fields"] if f.get("constraints", {}).get("enum")}
             long_text = {c for c in frame.columns if frame[c].astype("string").fillna("").str.len().max() > 60}
             self.write(f"tables/{name}.html", "table.html", title=f"Table {name}", name=name, frame=frame,
                        enums=enums, long_text=long_text, description=self.package.resource(name).descriptor.get("title", ""))

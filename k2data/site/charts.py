@@ -63,59 +63,85 @@ def evidence_map(records: list[dict], categories: list[str], designs: list[str],
     return chart.to_dict()
 
 
-def effect_rows(effects, pooled, published: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """For each measure, the rows to draw: the trials' effects, our pooled estimate, the published ones.
-    Ratios are back on the ratio scale."""
-    out: dict[str, list[dict]] = {}
+KINDS = {"trial": ("#1f5f99", "square"), "our pool": ("#b22222", "diamond"), "published": ("#6a3d9a", "diamond")}
+
+
+def scale_of(measure: str, unit) -> tuple[str, str]:
+    """The axis a row is drawn on: the measure, and for a mean difference the unit's first word as well
+    (as pooling compares them), so that no axis mixes g/cm2 with % or Hounsfield units."""
+    if measure != "MD":
+        return measure, ""
+    word = unit.split()[0].lower() if isinstance(unit, str) and unit.strip() else "unit not stated"
+    return measure, word
+
+
+def effect_rows(effects, pooled, published: pd.DataFrame, reported: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
+    """The rows to draw, by axis (measure and, for MD, unit): the trials' effects, our pooled estimate,
+    the published ones. A trial's reported effect keeps its reported CI; ratios are back on the ratio scale.
+    reported: the outcome rows, indexed by outcome_id, with effect_value, ci_lower, ci_upper."""
+    out: dict[tuple, list[dict]] = {}
     z = 1.959963984540054
     if effects is not None:
+        trial_scales = set()
         for row in effects.table.itertuples():
             half = z * math.sqrt(row.vi)
-            out.setdefault(effects.measure, []).append(
+            lower, upper = row.yi - half, row.yi + half
+            if row.conversion.startswith("reported"):  # draw the CI as printed, not as re-derived
+                lower, upper = (reported.loc[row.outcome_id, name] for name in ("ci_lower", "ci_upper"))
+                if effects.measure in RATIOS:
+                    lower, upper = math.log(lower), math.log(upper)
+            scale = scale_of(effects.measure, row.unit)
+            trial_scales.add(scale)
+            out.setdefault(scale, []).append(
                 dict(label=row.label if not row.retracted else f"{row.label} (retracted)", kind="trial",
-                     estimate=row.yi, lower=row.yi - half, upper=row.yi + half, study_id=row.study_id))
+                     estimate=row.yi, lower=lower, upper=upper, unit=cell_text(row.unit)))
         if pooled is not None:
-            out[effects.measure].append(dict(label=f"Our pool ({pooled.method}, k = {pooled.k})", kind="our pool",
-                                             estimate=pooled.estimate, lower=pooled.ci_lower, upper=pooled.ci_upper,
-                                             study_id=""))
+            (scale,) = trial_scales  # pooling guarantees one axis
+            out[scale].append(dict(label=f"Our pool ({pooled.method}, k = {pooled.k})", kind="our pool",
+                                   estimate=pooled.estimate, lower=pooled.ci_lower, upper=pooled.ci_upper,
+                                   unit=""))
     for row in published.itertuples():
         value, lower, upper = row.effect_value, row.ci_lower, row.ci_upper
         if row.measure in RATIOS:
             value, lower, upper = math.log(value), math.log(lower), math.log(upper)
-        unit = f"; {row.unit}" if row.measure not in RATIOS and isinstance(row.unit, str) else ""
-        out.setdefault(row.measure, []).append(dict(label=f"{row.label} ({row.outcome_id}{unit})", kind="published",
-                                                    estimate=value, lower=lower, upper=upper, study_id=row.study_id))
+        out.setdefault(scale_of(row.measure, row.unit), []).append(
+            dict(label=f"{row.label} ({row.outcome_id})", kind="published", estimate=value, lower=lower,
+                 upper=upper, unit=cell_text(row.unit)))
     frames = {}
-    for measure, rows in out.items():
+    for scale, rows in out.items():
         frame = pd.DataFrame(rows)
-        if measure in RATIOS:
+        if scale[0] in RATIOS:
             frame[["estimate", "lower", "upper"]] = frame[["estimate", "lower", "upper"]].map(math.exp)
         frame["order"] = range(len(frame))
-        frames[measure] = frame
+        frames[scale] = frame
     return frames
+
+
+def cell_text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def effect_chart(rows: pd.DataFrame, measure: str, unit: str = "") -> dict:
     """Estimates with 95% CIs, one row each: trials (squares), our pool and published meta-analyses
-    (diamonds), on a log axis for ratios, with the line of no effect."""
+    (diamonds), on a log axis for ratios, with the line of no effect. The legend lists the kinds drawn."""
     import altair as alt
 
     ratio = measure in RATIOS
-    title = MEASURE_NAMES.get(measure, measure) + (" (log scale)" if ratio else f" ({unit})" if unit else "")
+    title = MEASURE_NAMES.get(measure, measure) + (" (log scale)" if ratio else f", {unit}" if unit else "")
     scale = alt.Scale(type="log") if ratio else alt.Scale(zero=False)
+    kinds = [kind for kind in KINDS if kind in set(rows["kind"])]
     y = alt.Y("label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelLimit=260))
     x = alt.X("estimate:Q", title=title, scale=scale)
-    colour = alt.Color("kind:N", title=None, scale=alt.Scale(domain=["trial", "our pool", "published"],
-                                                            range=["#1f5f99", "#b22222", "#6a3d9a"]))
+    colour = alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[KINDS[k][0] for k in kinds]))
     base = alt.Chart(rows)
     ci = base.mark_rule().encode(x=alt.X("lower:Q", title=title, scale=scale), x2="upper:Q", y=y, color=colour)
     points = base.mark_point(filled=True, size=90).encode(
         x=x, y=y, color=colour,
-        shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=["trial", "our pool", "published"],
-                                                               range=["square", "diamond", "diamond"])),
-        tooltip=["label:N", "kind:N", alt.Tooltip("estimate:Q", format=".3g"),
+        shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[KINDS[k][1] for k in kinds])),
+        tooltip=[alt.Tooltip("label:N", title="Estimate"), alt.Tooltip("kind:N", title="Kind"),
+                 alt.Tooltip("estimate:Q", format=".3g", title="Value"),
                  alt.Tooltip("lower:Q", format=".3g", title="95% CI from"),
-                 alt.Tooltip("upper:Q", format=".3g", title="to")])
+                 alt.Tooltip("upper:Q", format=".3g", title="to"), alt.Tooltip("unit:N", title="Unit")])
     null = alt.Chart(pd.DataFrame({"estimate": [1.0 if ratio else 0.0]})).mark_rule(
         strokeDash=[4, 3], color="#888").encode(x="estimate:Q")
     return alt.layer(ci, points, null).properties(width=420, height=alt.Step(22)).to_dict()

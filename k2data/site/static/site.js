@@ -11,7 +11,9 @@
   function listStudies(view, datum) {
     const records = json("map-records");
     const design = view.signal("design"), system = view.signal("system"), retracted = view.signal("retracted");
+    const colour = view.signal("colour");  // the bubble is one design (or one direction) of the cell
     const chosen = records.filter((r) => r.agent === datum.agent && r.term === datum.term
+      && (colour === "design" ? r.design : r.direction) === datum.group
       && (design === "all" || r.design === design) && (system === "all" || r.system === system)
       && (retracted || !r.retracted));
     const studies = new Map();
@@ -20,7 +22,7 @@
       `<li><a href="studies/${escape(r.study_id)}.html">${escape(r.label)}</a> · ${escape(r.design)} · ` +
       `${escape(r.system)}${r.retracted ? ' <span class="flag">retracted</span>' : ""}</li>`);
     document.getElementById("picked").innerHTML =
-      `<h2>${escape(datum.term_label)} with ${escape(datum.agent)}: ${studies.size} ` +
+      `<h2>${escape(datum.term_label)} with ${escape(datum.agent)}, ${escape(datum.group)}: ${studies.size} ` +
       `stud${studies.size === 1 ? "y" : "ies"}</h2><p><a href="terms/${escape(datum.term)}.html">` +
       `All results for this outcome</a></p><ul>${items.join("")}</ul>`;
   }
