@@ -43,6 +43,29 @@ def test_each_broken_cell_is_reported_where_it_is(package_copy, table, row_id, c
     assert (table, row, column, rule) in found, found
 
 
+def identity_problems(package):
+    from k2data.build import build
+
+    build(package)  # the edit is deliberate: refresh hash, bytes and Parquet, then look at the rules alone
+    return [p for p in validate(package).problems if p.rule == "study_identifier"]
+
+
+@pytest.mark.parametrize("volume, pages, found", [("31", "114", False), ("31", "", True), ("", "114", True)])
+def test_a_complete_citation_identifies_a_study_without_doi_or_pmid(package_copy, volume, pages, found):
+    for column, value in (("doi", ""), ("pmid", ""), ("volume", volume), ("pages", pages)):
+        row = edit_cell(package_copy, "studies", "zhang2016a", column, value)
+    reported = identity_problems(package_copy)
+    assert bool(reported) == found
+    if found:
+        assert (reported[0].row, reported[0].column) == (row, "doi") and "journal, volume and" in reported[0].message
+
+
+def test_the_journal_may_stay_blank_when_a_doi_identifies_the_study(package_copy):
+    edit_cell(package_copy, "studies", "zhang2016a", "journal", "")
+    assert not identity_problems(package_copy)
+    assert not [p for p in validate(package_copy).problems if p.column == "journal"]
+
+
 def test_duplicate_primary_key_names_the_first_use(package_copy):
     row = edit_cell(package_copy, "models", "zhang2016a_rat", "model_id", "zhang2016a_bmsc")
     report = validate(package_copy)

@@ -150,11 +150,14 @@ def rule(name: str, description: str, *tables: str):
     return register
 
 
-@rule("study_identifier", "every study has a DOI or a PMID", "studies")
+@rule("study_identifier", "every study has a DOI, a PMID, or a complete citation (journal, volume and first page)",
+      "studies")
 def study_identifier(t: Tables):
-    s = t.frame("studies", "doi", "pmid")
-    yield from t.problems("studies", "doi", "study_identifier", s["doi"].isna() & s["pmid"].isna(),
-                           lambda i: "a study needs a DOI or a PMID (or both)")
+    s = t.frame("studies", "doi", "pmid", "journal", "volume", "pages")
+    citation = s["journal"].notna() & s["volume"].notna() & s["pages"].notna()
+    yield from t.problems("studies", "doi", "study_identifier", s["doi"].isna() & s["pmid"].isna() & ~citation,
+                           lambda i: "a study needs a DOI, a PMID, or a complete citation: journal, volume and "
+                                     "first page, each as seen")
 
 
 @rule("retraction_note", "a retracted study says why in retraction_note, and only a retracted one", "studies")
