@@ -25,9 +25,14 @@ def test_k2data_validator_finds_no_problem():
     assert report.valid, report.to_text()
 
 
-def test_every_study_has_a_doi_or_pmid():
+def test_every_study_meets_the_identity_rule():
     studies = k2data.load("studies")
-    assert (studies["doi"].notna() | studies["pmid"].notna()).all()
+    citation = studies[["journal", "volume", "pages"]].notna().all(axis=1)
+    assert (studies["doi"].notna() | studies["pmid"].notna() | citation).all()
+    assert studies[["title", "year"]].notna().all().all()
+    assert studies["authors"].str.match(r"[^\W\d_]").all()  # a family name first, in any script
+    by_citation = studies[studies["doi"].isna() & studies["pmid"].isna()]
+    assert len(by_citation) >= 4 and by_citation["source"].notna().all()
 
 
 def test_seed_studies_are_present():
