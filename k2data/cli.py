@@ -105,7 +105,8 @@ def pool_rows(term: str, designs: list[str]):
 
     from .loader import load
 
-    terms = load("outcome_terms")["term"].tolist()
+    vocabulary = load("outcome_terms")
+    terms = vocabulary["term"].tolist()
     if term not in terms:
         close = difflib.get_close_matches(term.lower(), terms, n=5, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `k2data.load('outcome_terms')` lists them"
@@ -121,7 +122,7 @@ def pool_rows(term: str, designs: list[str]):
     if "all" not in designs:
         design = rows["study_id"].map(studies.set_index("study_id")["design"]).astype("string")
         rows = rows[design.isin(designs)]
-    category = load("outcome_terms").set_index("term").loc[term, "category"]
+    category = vocabulary.set_index("term").loc[term, "category"]
     return rows, category
 
 

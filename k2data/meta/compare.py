@@ -6,10 +6,9 @@ import math
 
 import pandas as pd
 
-from .dataset import from_outcomes, study_labels
+from .dataset import POOLING_DESIGNS, from_outcomes, study_labels
 
 MEASURE_OF = {"md": "MD", "wmd": "MD", "smd": "SMD", "rr": "RR", "or": "OR"}
-REVIEWS = ("meta_analysis", "systematic_review")
 COLUMNS = ["outcome_id", "review", "term", "measure", "published", "published_k", "trials_linked", "trials_used",
            "ours", "note"]
 
@@ -18,6 +17,11 @@ def _interval(measure: str, estimate: float, lower: float, upper: float, log: bo
     if log:
         estimate, lower, upper = math.exp(estimate), math.exp(lower), math.exp(upper)
     return f"{measure} {estimate:.2f} [{lower:.2f}, {upper:.2f}]"
+
+
+def is_published(design: pd.Series, effect_measure: pd.Series, effect_value: pd.Series) -> pd.Series:
+    """Rows that are published pooled estimates: a meta-analysis's or systematic review's MD, SMD, RR or OR."""
+    return design.isin(POOLING_DESIGNS) & effect_measure.astype("string").isin(list(MEASURE_OF)) & effect_value.notna()
 
 
 def living_comparison(term: str | None = None, *, method: str = "REML", exclude_retracted: bool = True,
@@ -34,8 +38,7 @@ def living_comparison(term: str | None = None, *, method: str = "REML", exclude_
     links = tables["pooled_trials"]  # a retracted trial stays linked: from_outcomes says it is left out
     labels = study_labels(studies)
     design = outcomes["study_id"].map(studies.set_index("study_id")["design"])
-    kind = outcomes["effect_measure"].astype("string")
-    published = outcomes[design.isin(REVIEWS) & kind.isin(list(MEASURE_OF)) & outcomes["effect_value"].notna()]
+    published = outcomes[is_published(design, outcomes["effect_measure"], outcomes["effect_value"])]
     if exclude_retracted:
         retracted = set(studies.loc[studies["retracted"].fillna(False).astype(bool), "study_id"])
         published = published[~published["study_id"].isin(retracted)]

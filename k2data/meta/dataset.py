@@ -9,7 +9,8 @@ import pandas as pd
 from .effects import ARM_EVENTS, ARM_MEANS, MEASURES, REPORTED, escalc, se_to_sd
 from .pool import PoolResult, pool
 
-REVIEW_DESIGNS = ("meta_analysis", "systematic_review", "narrative_review")
+POOLING_DESIGNS = ("meta_analysis", "systematic_review")  # designs whose rows are published pooled estimates
+REVIEW_DESIGNS = (*POOLING_DESIGNS, "narrative_review")
 REPORTED_AS = {"MD": ("md", "wmd"), "SMD": ("smd",), "RR": ("rr",), "OR": ("or",), "RD": ()}
 NEEDED = ("outcome_id", "study_id", "comparator_id", "outcome", "subgroup", "effect_measure", *REPORTED, "value_kind",
           "spread_kind", "unit", *dict.fromkeys(ARM_MEANS + ARM_EVENTS))
@@ -49,8 +50,7 @@ class Effects:
             shown = "; ".join(f"{term}: {', '.join(labels)}" for term, labels in terms.items())
             return f"the rows measure different outcome terms ({shown}); pool one term at a time"
         if self.measure == "MD":
-            scale = self.table.assign(unit_word=self.table["unit_word"].str.lower())
-            scales = scale.groupby(["value_kind", "unit_word"], dropna=False, sort=True)
+            scales = self.table.groupby(["value_kind", "unit_word"], dropna=False, sort=True)
             if scales.ngroups > 1:
                 shown = "; ".join(f"{_scale(group['value_kind'].iloc[0], group['unit'].iloc[0])}: "
                                   f"{', '.join(group['label'])}" for _, group in scales)
@@ -64,6 +64,12 @@ class Effects:
         if reason:
             raise ValueError(reason)
         return pool(self.yi, self.vi, labels=self.labels, measure=self.measure, **options)
+
+
+def unit_word(unit) -> str | None:
+    """What mean differences must share to be pooled or drawn on one axis: the unit's first word, in lower
+    case ("g/cm2 (L2-L4)" and "g/cm2 change from baseline" agree; "%" and "g/cm2" do not)."""
+    return unit.split()[0].lower() if isinstance(unit, str) and unit.strip() else None
 
 
 def _scale(kind, unit) -> str:
@@ -181,7 +187,7 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
         first = kept.loc[kept["study_id"] == row["study_id"], "outcome_id"].iloc[0]
         reason[row.name] = f"another usable row of this study is used ({first}); pass one row per study to choose"
     table = kept.drop(columns=["_subgroup", "_n"]).sort_values(["year", "label"], kind="stable")
-    table = table.assign(unit_word=table["unit"].str.split().str[0])
+    table = table.assign(unit_word=table["unit"].map(unit_word))
     table = table[["label", "study_id", "outcome_id", "outcome", "year", "design", "yi", "vi", "conversion", "value_kind",
                    "unit", "unit_word", "n_k2", "n_comparator", "retracted"]].reset_index(drop=True)
     dropped = rows.loc[reason.notna(), ["outcome_id", "study_id", "label"]].assign(reason=reason[reason.notna()])

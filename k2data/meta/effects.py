@@ -8,15 +8,19 @@ from __future__ import annotations
 import numpy as np
 
 MEASURES = ("MD", "SMD", "RR", "OR", "RD")
-RATIOS = ("RR", "OR")
+RATIOS = ("RR", "OR")  # measures on the log scale
+NAMES = {"MD": "Mean difference", "SMD": "Standardised mean difference (Hedges' g)", "RR": "Risk ratio",
+         "OR": "Odds ratio", "RD": "Risk difference"}
+Z95 = 1.959963984540054  # the normal quantile of a 95% interval
 ARM_MEANS = ("k2_mean", "k2_sd", "n_k2", "comparator_mean", "comparator_sd", "n_comparator")
 ARM_EVENTS = ("k2_events", "n_k2", "comparator_events", "n_comparator")
 REPORTED = ("effect_value", "ci_lower", "ci_upper")
 
 
 def _array(value) -> np.ndarray:
-    return np.asarray(np.ma.filled(np.ma.masked_invalid(np.asarray(value, dtype="float64")), np.nan),
-                      dtype="float64")
+    """Floats, with every non-finite value (a blank, an infinity) as NaN."""
+    values = np.asarray(value, dtype="float64")
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def _z(level: float) -> float:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .effects import NAMES, RATIOS
 from .pool import PoolResult, pool
-
-RATIO_MEASURES = ("RR", "OR")
-NAMES = {"MD": "Mean difference", "SMD": "Standardised mean difference (Hedges' g)", "RR": "Risk ratio",
-         "OR": "Odds ratio", "RD": "Risk difference"}
 
 
 def _rows(result: PoolResult) -> pd.DataFrame:
     """One row per study, then the pooled estimate, with positions from the top (0) down."""
-    back = np.exp if result.measure in RATIO_MEASURES else (lambda x: x)
+    back = np.exp if result.measure in RATIOS else (lambda x: x)
     s = result.studies
     studies = pd.DataFrame({"label": s["label"], "estimate": back(s["yi"]), "lower": back(s["ci_lower"]),
                             "upper": back(s["ci_upper"]), "weight": s["weight"], "kind": "study",
@@ -44,7 +41,7 @@ def forest(result_or_frame, *, title: str | None = None, width: int = 360, **poo
         pool_options.setdefault("measure", getattr(result, "measure", ""))
         result = pool(frame["yi"], frame["vi"], labels=labels, **pool_options)
     rows = _rows(result)
-    ratio = result.measure in RATIO_MEASURES
+    ratio = result.measure in RATIOS
     back = np.exp if ratio else (lambda x: x)
     k = result.k
     height = 22 * (k + 2)

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Effects
+from .effects import RATIOS, Z95
 from .pool import PoolResult
-
-RATIOS = ("RR", "OR")
 
 
 def _back(measure: str, value: float) -> float:
@@ -18,7 +17,7 @@ def _back(measure: str, value: float) -> float:
 
 
 def _number(value) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value) else float(value)
+    return None if pd.isna(value) else float(value)
 
 
 def pooled_line(result: PoolResult) -> str:
@@ -40,7 +39,7 @@ def study_table(effects: Effects, result: PoolResult | None) -> str:
     weights = result.studies["weight"].tolist() if result is not None else [None] * len(effects.table)
     lines = [f"{'Study':<22} {'Row':<22} {m:>8}  {'95% CI':<20} {'Weight':>7}  From"]
     for (_, row), weight in zip(effects.table.iterrows(), weights):
-        half = 1.959963984540054 * math.sqrt(row["vi"])
+        half = Z95 * math.sqrt(row["vi"])
         ci = f"[{_back(m, row['yi'] - half):.3g}, {_back(m, row['yi'] + half):.3g}]"
         shown = "" if weight is None else f"{weight:.1f}%"
         lines.append(f"{row['label']:<22} {row['outcome_id']:<22} {_back(m, row['yi']):>8.3g}  {ci:<20} {shown:>7}  "

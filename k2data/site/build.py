@@ -15,13 +15,17 @@ import pandas as pd
 from .. import schema as ts
 from ..cite import cite
 from ..export import export
-from ..loader import bundled, convert, evidence_of, evidence_schema_of, read_table
+from ..evidence import TABLES as EVIDENCE_TABLES
+from ..evidence import evidence_table
+from ..loader import bundled, convert, evidence_schema_of, read_arrow, require_module
+from ..meta import from_outcomes
+from ..meta.compare import MEASURE_OF, is_published
+from ..meta.dataset import study_labels
 from ..package import DataPackage
 from . import charts
 
 HERE = Path(__file__).resolve().parent
 TRIALS = ("rct", "non_randomised_trial")
-REVIEWS = ("meta_analysis", "systematic_review")
 STUDY_TABLES = {  # table: (title, columns shown on a study page)
     "models": ("Models (populations and systems)", ["model_id", "system", "species", "strain", "cell_line", "sex",
                                                     "age", "condition", "n"]),
@@ -60,8 +64,6 @@ def script_json(value) -> str:
 
 
 def environment():
-    from ..loader import require_module
-
     jinja2 = require_module("jinja2", "site")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
@@ -73,13 +75,14 @@ def environment():
 class Site:
     """Writes the pages of one package into OUT."""
 
-    def __init__(self, out: Path, package: DataPackage, progress: Callable[[str], None]):
-        self.out, self.package, self.progress = out, package, progress
+    def __init__(self, out: Path, package: DataPackage):
+        self.out, self.package = out, package
         self.env = environment()
-        self.tables = {name: read_table(package, name) for name in package.resources}
-        self.evidence = convert(evidence_of(package), evidence_schema_of(package), "pandas")
-        from ..meta.dataset import study_labels
-
+        arrow = {name: read_arrow(package, name) for name in package.resources}  # each file read once
+        self.tables = {name: convert(table, package.resource(name).schema, "pandas") for name, table in arrow.items()}
+        schema = evidence_schema_of(package)
+        self.evidence = convert(evidence_table({name: arrow[name] for name in EVIDENCE_TABLES}, schema), schema,
+                                "pandas")
         self.labels = study_labels(self.tables["studies"])
         self.pages = 0
 
@@ -139,8 +142,6 @@ class Site:
                    retracted=len({r["study_id"] for r in records if r["retracted"]}))
 
     def terms(self) -> None:
-        from ..meta.compare import MEASURE_OF
-
         terms, evidence, studies = self.tables["outcome_terms"], self.evidence, self.tables["studies"]
         counts = evidence.groupby("outcome", observed=True)["study_id"].nunique()
         self.write("terms.html", "terms.html", title="Outcome terms", terms=terms, counts=counts.to_dict())
@@ -150,14 +151,11 @@ class Site:
             trials = rows[rows["study_design"].isin(TRIALS)]
             effects = pooled = reason = None
             if len(trials):
-                from ..meta import from_outcomes
-
                 effects = from_outcomes(trials, measure, studies=studies)
                 reason = effects.why_not_poolable()
                 pooled = None if reason else effects.pool()
-            kinds = rows["effect_measure"].astype("string")
-            published = rows[rows["study_design"].isin(REVIEWS) & kinds.isin(list(MEASURE_OF))
-                             & rows[["effect_value", "ci_lower", "ci_upper"]].notna().all(axis=1)
+            estimates = is_published(rows["study_design"], rows["effect_measure"], rows["effect_value"])
+            published = rows[estimates & rows[["ci_lower", "ci_upper"]].notna().all(axis=1)
                              & ~rows["study_retracted"].fillna(False).astype(bool)]
             published = published.assign(measure=published["effect_measure"].astype(str).map(MEASURE_OF),
                                          label=published["study_id"].map(self.labels))
@@ -165,10 +163,9 @@ class Site:
             drawn = charts.effect_rows(effects, pooled, published, rows.set_index("outcome_id"))
             for (m, unit), frame in drawn.items():
                 shown = next((u.split()[0] for u in frame["unit"] if u.strip()), unit) if unit else ""
-                plots.append({"title": charts.MEASURE_NAMES.get(m, m) + (f", {shown}" if shown else ""),
+                plots.append({"title": charts.NAMES.get(m, m) + (f", {shown}" if shown else ""),
                               "spec": charts.effect_chart(frame, m, shown)})
-            without_ci = int((rows["study_design"].isin(REVIEWS) & kinds.isin(list(MEASURE_OF))
-                              & rows["effect_value"].notna() & rows["ci_lower"].isna()).sum())
+            without_ci = int((estimates & rows["ci_lower"].isna()).sum())
             self.write(f"terms/{term.term}.html", "term.html", title=term.label, term=term, rows=rows, plots=plots,
                        measure=measure, effects=effects, reason=reason, pooled=pooled, trials=len(trials),
                        without_ci=without_ci)
@@ -215,8 +212,6 @@ class Site:
 def build_site(out: str | Path, package: DataPackage | None = None,
                progress: Callable[[str], None] = lambda message: None) -> dict:
     """Build the site into OUT (a new or empty folder) and say what was written: pages, bytes, seconds."""
-    from ..loader import require_module
-
     for module in ("jinja2", "markdown_it", "altair", "vl_convert"):
         require_module(module, "site")
     started = time.perf_counter()
@@ -225,17 +220,15 @@ def build_site(out: str | Path, package: DataPackage | None = None,
         raise ValueError(f"{out} exists and is not an empty folder; choose a new one")
     package = package or bundled()
     out.mkdir(parents=True, exist_ok=True)
-    site = Site(out, package, progress)
-    steps = [("static files and the Vega bundle", site.static), ("downloads (CSV, Parquet, xlsx, DuckDB)", None),
+    site = Site(out, package)
+    steps = [("static files and the Vega bundle", site.static),
+             ("downloads (CSV, Parquet, xlsx, DuckDB) and the home page", lambda: site.home(site.downloads())),
              ("evidence map", site.evidence_map), ("outcome term pages", site.terms), ("study pages", site.studies),
              ("browsable tables", site.browsable_tables), ("data dictionary", site.dictionary),
              ("changelog", site.changelog)]
     for message, step in steps:
         progress(message)
-        if step is None:
-            site.home(site.downloads())
-        else:
-            step()
+        step()
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return {"out": out, "pages": site.pages, "bytes": size, "seconds": time.perf_counter() - started,
             "version": package.version}

@@ -5,10 +5,10 @@ import math
 
 import pandas as pd
 
+from ..meta.dataset import unit_word
+from ..meta.effects import NAMES, RATIOS, Z95
+
 AGENTS = {"mk4": "MK-4", "mk7": "MK-7", "k2_unspecified": "K2, form not stated"}
-RATIOS = ("RR", "OR")
-MEASURE_NAMES = {"MD": "Mean difference", "SMD": "Standardised mean difference", "RR": "Risk ratio",
-                 "OR": "Odds ratio", "RD": "Risk difference"}
 
 
 def map_records(evidence: pd.DataFrame, labels: pd.Series) -> list[dict]:
@@ -71,8 +71,7 @@ def scale_of(measure: str, unit) -> tuple[str, str]:
     (as pooling compares them), so that no axis mixes g/cm2 with % or Hounsfield units."""
     if measure != "MD":
         return measure, ""
-    word = unit.split()[0].lower() if isinstance(unit, str) and unit.strip() else "unit not stated"
-    return measure, word
+    return measure, unit_word(unit) or "unit not stated"
 
 
 def effect_rows(effects, pooled, published: pd.DataFrame, reported: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
@@ -80,11 +79,10 @@ def effect_rows(effects, pooled, published: pd.DataFrame, reported: pd.DataFrame
     the published ones. A trial's reported effect keeps its reported CI; ratios are back on the ratio scale.
     reported: the outcome rows, indexed by outcome_id, with effect_value, ci_lower, ci_upper."""
     out: dict[tuple, list[dict]] = {}
-    z = 1.959963984540054
     if effects is not None:
         trial_scales = set()
         for row in effects.table.itertuples():
-            half = z * math.sqrt(row.vi)
+            half = Z95 * math.sqrt(row.vi)
             lower, upper = row.yi - half, row.yi + half
             if row.conversion.startswith("reported"):  # draw the CI as printed, not as re-derived
                 lower, upper = (reported.loc[row.outcome_id, name] for name in ("ci_lower", "ci_upper"))
@@ -127,7 +125,7 @@ def effect_chart(rows: pd.DataFrame, measure: str, unit: str = "") -> dict:
     import altair as alt
 
     ratio = measure in RATIOS
-    title = MEASURE_NAMES.get(measure, measure) + (" (log scale)" if ratio else f", {unit}" if unit else "")
+    title = NAMES.get(measure, measure) + (" (log scale)" if ratio else f", {unit}" if unit else "")
     scale = alt.Scale(type="log") if ratio else alt.Scale(zero=False)
     kinds = [kind for kind in KINDS if kind in set(rows["kind"])]
     y = alt.Y("label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelLimit=260))
