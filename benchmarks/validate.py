@@ -82,9 +82,9 @@ def synthetic_tables(n_outcomes: int, seed: int = 1) -> dict[str, pd.DataFrame]:
                             "claim": "Synthetic claim.", "accuracy": "accurate", "source": src})
     terms = pd.DataFrame({"term": ["bmd_lumbar_spine"], "label": ["Lumbar spine BMD"], "category": ["bmd"],
                           "definition": ["Synthetic definition."], "higher_is": ["better"]})
+    pooled_trials = pd.DataFrame(columns=["outcome_id", "study_id"])  # every synthetic study is a trial: no links
     return {"studies": studies, "models": models, "interventions": interventions, "outcome_terms": terms,
-            "outcomes": outcomes,
-            "mechanisms": mechanisms, "reports": reports}
+            "outcomes": outcomes, "pooled_trials": pooled_trials, "mechanisms": mechanisms, "reports": reports}
 
 
 def write_package(dest: Path, n_outcomes: int) -> Path:

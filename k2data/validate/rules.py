@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .report import Problem
-from .tables import plain, row_number, show
+from .tables import narrowed, plain, row_number, show
 
 SCHEMA_RULES = {
     "path": "a resource path must stay inside the package: no URL, absolute path, '..' or outside link",
@@ -51,9 +51,16 @@ def lookup(values: pa.ChunkedArray, keys: pa.ChunkedArray, attribute: pa.Chunked
     """For each value, the attribute of the parent row whose key it is (null when there is none).
 
     A dictionary-encoded column is looked up once per distinct value, and the answer keeps its indices.
+    The parent rows are first narrowed to the keys looked up (tables.narrowed).
     """
+    dictionary = pa.types.is_dictionary(values.type)
+    if dictionary:
+        wanted = pa.chunked_array([c.dictionary for c in values.chunks], values.type.value_type).combine_chunks()
+    else:
+        wanted = values.combine_chunks()
+    keys, attribute = narrowed(wanted, keys, attribute)
     keys, attribute = plain(keys.combine_chunks()), plain(attribute.combine_chunks())
-    if not pa.types.is_dictionary(values.type):
+    if not dictionary:
         return pc.take(attribute, pc.index_in(values, value_set=keys))
     chunks = []
     for chunk in values.chunks:

@@ -102,6 +102,16 @@ def plain(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return values.cast(values.type.value_type) if pa.types.is_dictionary(values.type) else values
 
 
+def narrowed(wanted: pa.Array, keys: pa.ChunkedArray, *columns: pa.ChunkedArray) -> tuple[pa.ChunkedArray, ...]:
+    """keys, and the other columns of the same rows, limited to the rows whose key is wanted, when fewer values
+    are wanted than there are keys: a value set is then built of the few wanted values instead of every key
+    (a few links into a million outcome ids). Row order, hence the first match of a key, is kept."""
+    if len(wanted) >= len(keys):
+        return (keys, *columns)
+    keep = pc.is_in(keys, value_set=wanted)
+    return tuple(column.filter(keep) for column in (keys, *columns))
+
+
 def distinct_values(column: pa.ChunkedArray) -> pa.Array:
     """The distinct non-null values of a text column; a dictionary-encoded column already holds them in
     its chunks' dictionaries."""
@@ -204,8 +214,9 @@ def check_foreign_keys(name: str, table: pa.Table, schema: dict, parents: dict[s
         if parent not in parents:
             continue
         values = table[column]
-        known = plain(parents[parent][parent_column].combine_chunks()).drop_null()
         distinct = distinct_values(values)
+        (known,) = narrowed(distinct, parents[parent][parent_column])
+        known = plain(known.combine_chunks()).drop_null()
         unknown = distinct.filter(pc.invert(pc.is_in(distinct, value_set=known)))
         if not len(unknown):  # every distinct value is known: no row to walk
             continue
