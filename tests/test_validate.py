@@ -2,10 +2,14 @@
 import csv
 import json
 
+import numpy as np
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k2data.cli import main
-from k2data.validate import validate
+from k2data.validate import tables, validate
 
 
 def edit_cell(package, table, row_id, column, value):
@@ -72,6 +76,28 @@ def test_duplicate_primary_key_names_the_first_use(package_copy):
     dup = [p for p in report.problems if p.rule == "primary_key"]
     assert len(dup) == 1 and dup[0].table == "models" and "already used at row" in dup[0].message
     assert dup[0].row == row
+
+
+KEYS = st.lists(st.one_of(st.none(), st.text(alphabet="ab_\u00e9", max_size=3),
+                          st.text(alphabet="ab", min_size=60, max_size=70)), max_size=12)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(KEYS, st.integers(0, 2), st.integers(1, 3))
+def test_key_uniqueness_is_exact(keys, skip, chunks):
+    """all_distinct answers as a set would, over chunks and a slice, for short keys, keys of exactly 8 and
+    16 bytes, and keys too long to fingerprint."""
+    keys = keys[skip:] + ["abcdefgh", "abcdefgh12345678"]
+    column = pa.chunked_array([pa.array(keys[i::chunks], pa.string()) for i in range(chunks)])
+    present = [k for k in keys if k is not None]
+    assert tables.all_distinct(column) == (len(set(present)) == len(present))
+
+
+def test_equal_fingerprints_fall_back_to_the_exact_answer(monkeypatch):
+    """A fingerprint collision between distinct keys must not be reported as a repeated key."""
+    monkeypatch.setattr(tables, "fingerprints", lambda values: np.zeros(len(values), np.uint64))
+    assert tables.all_distinct(pa.chunked_array([pa.array(["a_1", "a_2", "a_3"])]))
+    assert not tables.all_distinct(pa.chunked_array([pa.array(["a_1", "a_2", "a_1"])]))
 
 
 def test_edited_csv_fails_hash_bytes_and_parquet_checks(package_copy):

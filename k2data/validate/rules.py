@@ -186,8 +186,9 @@ def child_id_prefix(t: Tables):
             continue
         keys, studies = t.arrow[table][key], t.arrow[table]["study_id"]
         parts = pc.split_pattern(plain(keys), "_", max_splits=1)
-        prefix = pc.if_else(pc.greater(pc.list_value_length(parts), 1), pc.list_element(parts, 0), None)
-        wrong = pc.and_(pc.and_(pc.is_valid(keys), pc.is_valid(studies)), pc.fill_null(differs(prefix, studies), True))
+        no_prefix = pc.equal(pc.list_value_length(parts), 1)  # no '_' at all
+        wrong = pc.and_(pc.and_(pc.is_valid(keys), pc.is_valid(studies)),
+                        pc.or_(no_prefix, differs(pc.list_element(parts, 0), studies)))
         yield from t.problems(table, key, "child_id_prefix", wrong,
                                lambda i, keys=keys, studies=studies: f"{show(keys[i].as_py())} does not start "
                                                                      f"with {show(str(studies[i].as_py()) + '_')}")

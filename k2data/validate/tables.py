@@ -45,22 +45,32 @@ def outside(column: pa.ChunkedArray, allowed: pa.Array):
     return pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=allowed)))
 
 
-SPACE_BYTES = np.frombuffer(b" \t\n\r\f\v", np.uint8)
-LEADER_BYTES = np.frombuffer("=+-@".encode() + b"\xef", np.uint8)  # 0xEF starts the full-width forms
-ALLOWED_CONTROLS = np.frombuffer(b"\t\n\r", np.uint8)
+def byte_table(characters: bytes) -> np.ndarray:
+    """A lookup table over the 256 byte values: True for the given bytes."""
+    table = np.zeros(256, bool)
+    table[np.frombuffer(characters, np.uint8)] = True
+    return table
+
+
+MAY_START_HAZARD = byte_table(b" \t\n\r\f\v=+-@\xef")  # 0xEF starts the full-width formula leaders
+MAY_END_HAZARD = byte_table(b" \t\n\r\f\v")
+CONTROL_BYTE = byte_table(bytes(range(0x20)).translate(None, b"\t\n\r"))  # tab and line breaks are allowed
 
 
 def may_hold_hazards(values: pa.Array) -> tuple[bool, bool]:
     """Cheap gates over the raw bytes: (whether a first or last character may be a space or a formula
-    leader, whether any character may be invisible). False means certainly not."""
+    leader, whether any character may be invisible). False means certainly not.
+
+    The first byte of every value is looked up (an empty value's position holds the next value's first
+    byte, or the buffer's last one: at worst a needless exact check), then the last; the invisible
+    gate asks only for the smallest and largest byte unless a control byte is present."""
     data, offsets = byte_view(values)
-    starts, ends = offsets[:-1], offsets[1:]
-    filled = ends > starts
-    edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
-    edge = bool(np.isin(edges, SPACE_BYTES).any() or np.isin(data[starts[filled]], LEADER_BYTES).any())
     used = data[offsets[0]:offsets[-1]]
-    low = used[used < 0x20]
-    invisible = bool(used.max(initial=0) >= 0x7F or not np.isin(low, ALLOWED_CONTROLS).all())
+    if not len(used):
+        return False, False
+    edge = bool(MAY_START_HAZARD[np.take(data, offsets[:-1], mode="clip")].any() or
+                MAY_END_HAZARD[data[offsets[1:] - 1]].any())
+    invisible = bool(used.max() >= 0x7F or (used.min() < 0x20 and CONTROL_BYTE[used].any()))
     return edge, invisible
 
 
@@ -120,11 +130,45 @@ def distinct_values(column: pa.ChunkedArray) -> pa.Array:
     return pc.unique(column.drop_null())
 
 
+KEEP_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], np.uint64)  # mask of the first k bytes
+MIX = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
+MAX_FINGERPRINT_WORDS = 8  # values up to 64 bytes are fingerprinted; longer ones go to the hash table
+
+
+def fingerprints(values: pa.Array) -> np.ndarray | None:
+    """A 64-bit fingerprint of each value of a string array without nulls, from its bytes 8 at a time and
+    its length: equal values have equal fingerprints. None when a value is too long to be worth it."""
+    data, offsets = byte_view(values)
+    lengths = np.diff(offsets)
+    words = int(-(-lengths.max(initial=0) // 8))
+    if words > MAX_FINGERPRINT_WORDS:
+        return None
+    padded = np.zeros(offsets[-1] - offsets[0] + 8 * words + 8, np.uint8)  # every 8-byte read stays inside
+    padded[:offsets[-1] - offsets[0]] = data[offsets[0]:offsets[-1]]
+    as_words = np.ndarray((len(padded) - 7,), "<u8", padded, 0, (1,))  # a little-endian word at every byte
+    starts = offsets[:-1].astype(np.int64) - offsets[0]
+    out = lengths.astype(np.uint64) * MIX[0]
+    for k in range(words):
+        word = as_words[starts + 8 * k] & KEEP_BYTES[np.clip(lengths - 8 * k, 0, 8)]
+        out = (out ^ word) * MIX[1]
+        out ^= out >> np.uint64(31)
+    return out
+
+
 def all_distinct(column: pa.ChunkedArray) -> bool:
-    """Whether no non-null value of a column repeats (one hash table over the combined values)."""
+    """Whether no non-null value of a column repeats.
+
+    Distinct fingerprints prove distinct values, and sorting a million 64-bit numbers is cheaper than
+    hashing a million strings; only when two fingerprints agree (a repeat, or rarely a collision) is
+    the answer asked of Arrow's hash table."""
     values = column.drop_null()
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    return len(pc.unique(values)) == len(values)  # unique hashes faster than count_distinct
+    if len(values) < 2:
+        return True
+    prints = fingerprints(values) if pa.types.is_string(values.type) else None
+    if prints is not None and (np.diff(np.sort(prints)) != 0).all():
+        return True
+    return len(pc.unique(values)) == len(values)
 
 
 def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None,
