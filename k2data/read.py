@@ -197,10 +197,12 @@ def byte_view(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def oversized_cells(cells: pa.Table) -> list[CsvProblem]:
-    """Cells larger than MAX_CELL_BYTES (one length kernel per column; rows are walked only if one is)."""
+    """Cells larger than MAX_CELL_BYTES. A column none of whose chunks holds that many bytes in all is
+    passed over; otherwise one length kernel runs, and rows are walked only if a cell is larger."""
     out = []
     for name, column in zip(cells.column_names, cells.columns):
-        if (pc.max(pc.binary_length(column)).as_py() or 0) <= MAX_CELL_BYTES:
+        if max((chunk.get_total_buffer_size() for chunk in column.chunks), default=0) <= MAX_CELL_BYTES or \
+                (pc.max(pc.binary_length(column)).as_py() or 0) <= MAX_CELL_BYTES:
             continue
         for index, value in enumerate(column.to_pylist()):
             if value is not None and len(value.encode("utf-8")) > MAX_CELL_BYTES:
@@ -253,13 +255,19 @@ def cast_each(values: pa.Array, to: pa.DataType) -> tuple[pa.Array, pa.Array]:
         return pa.array(cast, to), pa.array(ok, pa.bool_())
 
 
-def parse_values(values: pa.Array, field: dict) -> tuple[pa.Array, pa.Array]:
+def one_of(values: pa.Array | pa.ChunkedArray, texts: list[str]):
+    """Mask of the values equal to one of texts (a plain comparison when there is one)."""
+    return pc.equal(values, texts[0]) if len(texts) == 1 else pc.is_in(values, value_set=pa.array(texts))
+
+
+def parse_values(values: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Array, pa.Array]:
     """Distinct text values of one field parsed into its type, and a mask of those that are values of it."""
     kind = field["type"]
     if kind == "boolean":
-        truthy = field.get("trueValues", ["true"])
-        ok = pc.is_in(values, value_set=pa.array(truthy + field.get("falseValues", ["false"])))
-        return pc.if_else(ok, pc.is_in(values, value_set=pa.array(truthy)), None), ok
+        is_true, is_false = (one_of(values, field.get(key, [default]))
+                             for key, default in (("trueValues", "true"), ("falseValues", "false")))
+        ok = pc.fill_null(pc.or_(is_true, is_false), False)
+        return pc.if_else(ok, is_true, None), ok
     grammar = pc.match_substring_regex(values, GRAMMAR[kind])
     text = pc.if_else(grammar, values, None)
     if kind == "integer":
@@ -292,23 +300,27 @@ def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Ar
     """One typed column parsed from its text, and a mask of the cells that are not values of its type
     (None when every cell is).
 
-    The whole column is cast at once when it can be: Arrow's cast takes no spaces and no exponent
-    for integers, so it agrees with the grammar except on hexadecimal integers and non-finite
-    numbers, which send the column to the slow path. The slow path parses each distinct value by the
-    grammar (parse_values); both paths give the same answer for every cell.
+    A boolean column is compared with its true and false texts. Any other column is cast whole when
+    it can be: Arrow's cast takes no spaces and no exponent for integers, so it agrees with the grammar
+    except on hexadecimal integers and non-finite numbers, which send the column to the slow path. The
+    slow path parses each distinct value by the grammar (parse_values); both paths give the same answer
+    for every cell.
     """
     kind, to = field["type"], ts.arrow_type(field)
     if column.null_count == len(column):
         return pa.nulls(len(column), to), None
-    if kind != "boolean":
-        try:
-            typed = pc.cast(column, to)
-            lax = (kind == "integer" and holds_byte(column, b"xX")) or \
-                  (kind == "number" and not pc.all(pc.is_finite(typed)).as_py())
-            if not lax:
-                return typed, None
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+    if kind == "boolean":  # compared with its true and false texts: cheaper than encoding the column
+        typed, ok = parse_values(column, field)
+        wrong = pc.and_(pc.is_valid(column), pc.invert(ok))
+        return typed, wrong if pc.any(wrong).as_py() else None
+    try:
+        typed = pc.cast(column, to)
+        lax = (kind == "integer" and holds_byte(column, b"xX")) or \
+              (kind == "number" and not pc.all(pc.is_finite(typed)).as_py())
+        if not lax:
+            return typed, None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     codes = encoded(column)
     typed, ok = parse_values(codes.dictionary, field)
     wrong = pc.and_(pc.is_valid(codes.indices), pc.invert(pc.take(ok, codes.indices)))

@@ -1,11 +1,14 @@
 """The outcome vocabulary: small, complete, used, traceable, and one filter finds a thing across designs."""
 import csv
+import itertools
 import re
 
 import pandas as pd
+import pyarrow as pa
 
 import k2data
 from k2data.validate import validate
+from k2data.validate.rules import FAVOURED, Tables, polarity
 
 from .conftest import ROOT
 
@@ -87,3 +90,20 @@ def test_the_polarity_rule_catches_a_contradiction_in_the_real_data(package_copy
         writer.writerows(rows)
     found = {(p.table, p.row, p.column) for p in validate(package_copy).problems if p.rule == "polarity"}
     assert found == {("outcomes", index + 2, "favours")}
+
+
+def test_the_polarity_rule_over_every_combination():
+    """Every (higher_is, direction, favours) of the enums, and blanks: exactly the results that favour the
+    arm the term's polarity says is worse off are reported."""
+    higher = ["better", "worse", "neutral", None]
+    directions = ["increase", "decrease", "no_change", "mixed", None]
+    favours = ["vitamin_k2", "comparator", "neither", "unclear", None]
+    combos = list(itertools.product(range(len(higher)), directions, favours))
+    terms = pa.table({"term": [f"t{i}" for i in range(len(higher))], "higher_is": higher})
+    outcomes = pa.table({"outcome": pa.array([f"t{i}" for i, _, _ in combos]).dictionary_encode(),
+                         "direction": pa.array([d for _, d, _ in combos]).dictionary_encode(),
+                         "favours": pa.array([f for _, _, f in combos]).dictionary_encode()})
+    found = {p.row - 2 for p in polarity(Tables({"outcome_terms": terms, "outcomes": outcomes}, {}))}
+    expected = {n for n, (i, d, f) in enumerate(combos)
+                if (higher[i], d) in FAVOURED and f in {"vitamin_k2", "comparator"} - {FAVOURED[higher[i], d]}}
+    assert found == expected and len(expected) == 4

@@ -288,20 +288,20 @@ def significance_ci(t: Tables):
                                     f"{'excludes' if excludes[i].as_py() else 'includes'} the null {null[i].as_py():g}")
 
 
+REVIEWS = pa.array(["meta_analysis", "systematic_review"])
+
+
 @rule("pooled_n_studies", "a pooled estimate of a meta-analysis or systematic review curated from its full text has "
       "n_studies (abstracts seldom state it per estimate)", "studies", "outcomes")
 def pooled_n_studies(t: Tables):
     o, studies = t.arrow["outcomes"], t.arrow["studies"]
-    design = lookup(o["study_id"], studies["study_id"], studies["design"])
-    status = lookup(o["study_id"], studies["study_id"], studies["curation_status"])
-    pooled = pc.and_(pc.is_in(design, value_set=pa.array(["meta_analysis", "systematic_review"])),
-                     pc.equal(status, "full_text"))
+    read_reviews = pc.and_(pc.is_in(plain(studies["design"]), value_set=REVIEWS),
+                           pc.equal(plain(studies["curation_status"]), "full_text"))
+    ids = plain(studies["study_id"]).filter(read_reviews).combine_chunks()
+    pooled = per_value(o["study_id"], lambda values: pc.is_in(values, value_set=ids))
     yield from t.problems("outcomes", "n_studies", "pooled_n_studies",
                           pc.and_(pc.and_(pooled, pc.is_valid(o["effect_value"])), pc.is_null(o["n_studies"])),
                           lambda i: "a pooled estimate read in the full text needs n_studies (the number of studies pooled)")
-
-
-REVIEWS = pa.array(["meta_analysis", "systematic_review"])
 
 
 @rule("pooled_trial", "a pooled_trials row links an outcome of a meta-analysis or systematic review to a study of "
@@ -350,6 +350,11 @@ FAVOURED = {("better", "increase"): "vitamin_k2", ("better", "decrease"): "compa
             ("worse", "increase"): "comparator", ("worse", "decrease"): "vitamin_k2"}
 
 
+def sign(values: pa.ChunkedArray, plus: str, minus: str) -> pa.ChunkedArray:
+    """+1 where values is plus, -1 where it is minus, 0 elsewhere (null where blank)."""
+    return per_value(values, lambda v: pc.if_else(pc.equal(v, plus), 1, pc.if_else(pc.equal(v, minus), -1, 0)))
+
+
 @rule("polarity", "favours does not contradict direction and the term's higher_is (a higher-is-better term that "
       "increases favours vitamin_k2, never the comparator); neither and unclear are always allowed",
       "outcome_terms", "outcomes")
@@ -357,13 +362,11 @@ def polarity(t: Tables):
     o, terms = t.arrow["outcomes"], t.arrow["outcome_terms"]
     higher = lookup(o["outcome"], terms["term"], terms["higher_is"])
     favours = o["favours"]
-    wrong = None
-    for (higher_is, direction), expected in FAVOURED.items():
-        contradicting = "comparator" if expected == "vitamin_k2" else "vitamin_k2"
-        hit = pc.and_(pc.and_(is_value(higher, higher_is), is_value(o["direction"], direction)),
-                      is_value(favours, contradicting))
-        wrong = hit if wrong is None else pc.or_(wrong, hit)
-    yield from t.problems("outcomes", "favours", "polarity", wrong,
+    # FAVOURED as signs: better/increase/vitamin_k2 are +1, worse/decrease/comparator -1, and a result
+    # contradicts its term exactly when the three multiply to -1
+    product = pc.multiply(pc.multiply(sign(higher, "better", "worse"), sign(o["direction"], "increase", "decrease")),
+                          sign(favours, "vitamin_k2", "comparator"))
+    yield from t.problems("outcomes", "favours", "polarity", pc.equal(product, -1),
                           lambda i: f"a higher {o['outcome'][i].as_py()} is {higher[i].as_py()} for bone, so a "
                                     f"{o['direction'][i].as_py()} favours "
                                     f"{FAVOURED[higher[i].as_py(), o['direction'][i].as_py()]}, not {favours[i].as_py()} "
