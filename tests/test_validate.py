@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from k2data.cli import main
 from k2data.validate import tables, validate
+from k2data.validate.rules import lookup
 
 
 def edit_cell(package, table, row_id, column, value):
@@ -175,3 +176,17 @@ def test_resource_paths_may_not_leave_the_package(package_copy):
     (package_copy / "datapackage.json").write_text(json.dumps(descriptor))
     found = validate(package_copy).problems
     assert any(p.table == "studies" and p.rule == "path" and "leaves the package" in p.message for p in found)
+
+
+def test_a_lookup_narrows_the_parent_to_the_keys_looked_up():
+    """rules.lookup answers per row as a join would, through tables.narrowed: with fewer wanted keys
+    than parent rows, with none, and with a value the parent lacks (null)."""
+    keys = pa.chunked_array([["s1", "s2"], ["s3", "s4"]])
+    design = pa.chunked_array([["rct", "cohort"], ["rct", "review"]])
+    for values, expected in ((["s4", "s2", "s4", "nope", None], ["review", "cohort", "review", None, None]),
+                             ([], [])):
+        plain = pa.chunked_array([pa.array(values, pa.string())])
+        encoded = pa.chunked_array([plain.combine_chunks().dictionary_encode()])
+        for column in (plain, encoded):
+            found = lookup(column, keys, design)
+            assert (found.cast(pa.string()) if pa.types.is_dictionary(found.type) else found).to_pylist() == expected

@@ -9,15 +9,14 @@ compared in Arrow, or trusted when it is byte for byte what `k2data build` wrote
 """
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
 from .. import descriptor
 from .. import schema as ts
-from ..package import DataPackage, Resource, sha256
+from ..package import DataPackage, sha256
 from ..read import CsvProblem, oversized_cells, parse, read_cells, type_problems
 from . import files, tables
 from .report import Problem, Report
@@ -28,15 +27,6 @@ __all__ = ["validate", "catalogue", "Problem", "Report"]
 
 def located(name: str, problems: list[CsvProblem]) -> list[Problem]:
     return [Problem(name, p.row, p.column, p.rule, p.message) for p in problems]
-
-
-def check_table(resource: Resource, typed: pa.Table, bad: dict, digest: str, parquet: Future | None,
-                unique: Future | None) -> list[Problem]:
-    """The schema's column rules on one typed table, then its Parquet copy (run in a helper thread)."""
-    problems = tables.check_columns(resource.name, typed, bad, resource.schema, unique)
-    if parquet is not None:
-        problems += files.check_parquet(resource, typed, digest, *parquet.result())
-    return problems
 
 
 def text_key(schema: dict) -> str | None:
@@ -81,7 +71,10 @@ def validate(path: str | Path | None = None) -> Report:
             problems = located(name, type_problems(cells, bad, resource.schema) + oversized_cells(cells))
             found.append(problems + files.check_integrity(resource, len(data), digest.result()))
             parquet = None if bad or problems else helper.submit(files.read_parquet, resource, digest.result())
-            found.append(helper.submit(check_table, resource, typed, bad, digest.result(), parquet, unique))
+            found += [helper.submit(job) for job in tables.column_checks(name, typed, bad, resource.schema)]
+            found.append(helper.submit(tables.check_key, name, typed, resource.schema, unique))
+            if parquet is not None:
+                found.append(helper.submit(files.check_parquet, resource, typed, digest.result(), parquet))
             typed_tables[name] = typed
             if bad:
                 unparsed_rows[name] = np.logical_or.reduce(list(bad.values()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mmap
 import os
+from concurrent.futures import Future
 
 import pyarrow as pa
 
@@ -62,10 +63,11 @@ def read_parquet(resource: Resource, csv_digest: str) -> tuple[pa.Table | None, 
         return None, str(exc)
 
 
-def check_parquet(resource: Resource, typed: pa.Table, digest: str, table: pa.Table | None,
-                  error: str | None) -> list[Problem]:
-    """The Parquet copy, when present, must be built from this CSV and hold exactly its values."""
+def check_parquet(resource: Resource, typed: pa.Table, digest: str, parquet: Future) -> list[Problem]:
+    """The Parquet copy, when present, must be built from this CSV and hold exactly its values
+    (parquet: read_parquet's answer, being read in another thread)."""
     path, name = resource.parquet_path, resource.name
+    table, error = parquet.result()
     if error is not None:
         return [Problem(name, None, None, "parquet", f"{path.name} cannot be read: {error}")]
     if table is None:

@@ -8,6 +8,8 @@ something is wrong, so valid tables are checked at the speed of Arrow.
 from __future__ import annotations
 
 from concurrent.futures import Future
+from functools import partial
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -118,6 +120,8 @@ def narrowed(wanted: pa.Array, keys: pa.ChunkedArray, *columns: pa.ChunkedArray)
     (a few links into a million outcome ids). Row order, hence the first match of a key, is kept."""
     if len(wanted) >= len(keys):
         return (keys, *columns)
+    if not len(wanted):  # nothing is looked up (an empty table refers to a large one)
+        return tuple(column.slice(0, 0) for column in (keys, *columns))
     keep = pc.is_in(keys, value_set=wanted)
     return tuple(column.filter(keep) for column in (keys, *columns))
 
@@ -212,19 +216,23 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
     return out
 
 
-def check_columns(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict,
-                  unique: Future | None = None) -> list[Problem]:
-    """Every column's rules, and the primary key; rows are walked for the key only when it repeats.
+def column_checks(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Callable[[], list[Problem]]]:
+    """Every column's rules, one job per column (to spread over threads)."""
+    key = ts.primary_key(schema)
+    identifiers = set(key) | {column for column, _, _ in ts.foreign_keys(schema)}
+    return [partial(check_column, name, field, table[field["name"]], bad.get(field["name"]),
+                    is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
+            for field in ts.fields(schema)]
+
+
+def check_key(name: str, table: pa.Table, schema: dict, unique: Future | None = None) -> list[Problem]:
+    """The primary key; rows are walked only when a key repeats.
 
     unique: whether a single-column key's values are all distinct, when the caller has it hashed
     already (in a thread, while the table was parsed); else it is computed here."""
-    out, key = [], ts.primary_key(schema)
-    identifiers = set(key) | {column for column, _, _ in ts.foreign_keys(schema)}
-    for field in ts.fields(schema):
-        out += check_column(name, field, table[field["name"]], bad.get(field["name"]),
-                            is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
+    key = ts.primary_key(schema)
     distinct = (unique.result() if unique is not None else all_distinct(table[key[0]])) if len(key) == 1 else False
-    return out if distinct else out + check_primary_key(name, table, key)
+    return [] if distinct else check_primary_key(name, table, key)
 
 
 def check_primary_key(name: str, table: pa.Table, key: list[str]) -> list[Problem]:
