@@ -327,23 +327,25 @@ def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Ar
     return pc.take(typed, codes.indices), wrong if pc.any(wrong).as_py() else None
 
 
-def parse(cells: pa.Table, schema: dict, map_=map, encode: bool = False) -> tuple[pa.Table, dict[str, np.ndarray]]:
+def parse_field(column: pa.ChunkedArray, field: dict, schema: dict, encode: bool = False) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | None]:
+    """One column of a table in its declared type, and a mask of its cells that are not values of that
+    type (None when every cell is). encode: a coded text column comes back dictionary-encoded."""
+    if field["type"] != "string":
+        return parse_column(column, field)
+    return (encoded(column) if encode and coded(field, schema) else column), None
+
+
+def cell_mask(wrong: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A mask of wrong cells (parse_field's) as a numpy array, nulls as False."""
+    return pc.fill_null(wrong, False).to_numpy(zero_copy_only=False)
+
+
+def parse(cells: pa.Table, schema: dict) -> tuple[pa.Table, dict[str, np.ndarray]]:
     """The table with each column in its declared type, and for each column with a cell that is not a
-    value of its type, a mask of those cells (they become null).
-
-    encode: coded text columns come back dictionary-encoded, as one array over one dictionary. map_ may
-    spread the columns over threads (Arrow's kernels release the GIL)."""
+    value of its type, a mask of those cells (they become null)."""
     fields = ts.fields(schema)
-
-    def one(field):
-        column = cells[field["name"]]
-        if field["type"] != "string":
-            return parse_column(column, field)
-        return (encoded(column) if encode and coded(field, schema) else column), None
-
-    parsed = list(map_(one, fields))
-    bad = {f["name"]: pc.fill_null(wrong, False).to_numpy(zero_copy_only=False)
-           for f, (_, wrong) in zip(fields, parsed) if wrong is not None}
+    parsed = [parse_field(cells[f["name"]], f, schema) for f in fields]
+    bad = {f["name"]: cell_mask(wrong) for f, (_, wrong) in zip(fields, parsed) if wrong is not None}
     return pa.Table.from_arrays([typed for typed, _ in parsed], names=ts.field_names(schema)), bad
 
 

@@ -13,11 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from .. import descriptor
 from .. import schema as ts
 from ..package import DataPackage, sha256
-from ..read import CsvProblem, oversized_cells, parse, read_cells, type_problems
+from ..read import CsvProblem, cell_mask, oversized_cells, parse_field, read_cells, type_problems
 from . import files, tables
 from .report import Problem, Report
 from .rules import catalogue, check_rules
@@ -42,6 +43,15 @@ def defined_schemas() -> dict[str, dict]:
     return {name: resource.schema for name, resource in bundled.resources.items()}
 
 
+def checked_column(name: str, field: dict, cells: pa.ChunkedArray, schema: dict) -> tuple:
+    """One column parsed by the shared parser and given its column rules: (typed, mask of cells that are
+    not values of its type or None, problems). A job for the pool."""
+    typed, wrong = parse_field(cells, field, schema, encode=True)
+    typed = pa.chunked_array([typed]) if isinstance(typed, pa.Array) else typed  # as a table holds it
+    bad = None if wrong is None else cell_mask(wrong)
+    return typed, bad, tables.check_column(name, field, typed, bad, schema)
+
+
 def validate(path: str | Path | None = None) -> Report:
     """Check the bundled package, or the one at path (a folder or its datapackage.json).
 
@@ -51,9 +61,9 @@ def validate(path: str | Path | None = None) -> Report:
     report = Report(tables=list(package.resources))
     found, unusable = descriptor.check(package, defined_schemas())
     found = [[Problem(*p) for p in found]]
-    typed_tables, unparsed_rows = {}, {}
-    with ThreadPoolExecutor(max_workers=3) as helper:  # hashing, Parquet, parsing, checks and rules overlap
-        for name, resource in package.resources.items():
+    read = []  # the tables read, each with its jobs running
+    with ThreadPoolExecutor(max_workers=3) as helper:  # hashing, parsing, checks, Parquet and rules overlap
+        for name, resource in package.resources.items():  # every table read, its columns handed to the pool
             if name in unusable:
                 continue
             data, problems = files.map_csv(resource)
@@ -66,14 +76,22 @@ def validate(path: str | Path | None = None) -> Report:
                 found.append(located(name, problems) + files.check_integrity(resource, len(data), digest.result()))
                 continue
             key = text_key(resource.schema)
-            unique = helper.submit(tables.all_distinct, cells[key]) if key else None  # hashed while parsing
-            typed, bad = parse(cells, resource.schema, helper.map, encode=True)
-            problems = located(name, type_problems(cells, bad, resource.schema) + oversized_cells(cells))
-            found.append(problems + files.check_integrity(resource, len(data), digest.result()))
-            parquet = None if bad or problems else helper.submit(files.read_parquet, resource, digest.result())
-            found += [helper.submit(job) for job in tables.column_checks(name, typed, bad, resource.schema)]
-            found.append(helper.submit(tables.check_key, name, typed, resource.schema, unique))
-            if parquet is not None:
+            unique = helper.submit(tables.all_distinct, cells[key]) if key else None
+            columns = [helper.submit(checked_column, name, field, cells[field["name"]], resource.schema)
+                       for field in ts.fields(resource.schema)]
+            read.append((resource, cells, len(data), digest, unique, columns))
+        typed_tables, unparsed_rows = {}, {}
+        for resource, cells, size, digest, unique, columns in read:  # then each table assembled as its jobs end
+            name, schema = resource.name, resource.schema
+            parsed = [column.result() for column in columns]
+            typed = pa.Table.from_arrays([column for column, _, _ in parsed], names=ts.field_names(schema))
+            bad = {f["name"]: mask for f, (_, mask, _) in zip(ts.fields(schema), parsed) if mask is not None}
+            problems = located(name, type_problems(cells, bad, schema) + oversized_cells(cells))
+            found.append(problems + files.check_integrity(resource, size, digest.result()))
+            found += [column_problems for _, _, column_problems in parsed]
+            found.append(helper.submit(tables.check_key, name, typed, schema, unique))
+            if not (bad or problems):
+                parquet = helper.submit(files.read_parquet, resource, digest.result())
                 found.append(helper.submit(files.check_parquet, resource, typed, digest.result(), parquet))
             typed_tables[name] = typed
             if bad:

@@ -8,8 +8,6 @@ something is wrong, so valid tables are checked at the speed of Arrow.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from functools import partial
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -176,13 +174,17 @@ def all_distinct(column: pa.ChunkedArray) -> bool:
 
 
 def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: np.ndarray | None,
-                 is_key: bool, identifier: bool) -> list[Problem]:
-    """required, enum, pattern, minimum, maximum and the text hazards for one column.
+                 schema: dict) -> list[Problem]:
+    """required, enum, pattern, minimum, maximum and the text hazards for one column of a table with
+    this schema (already_bad: cells that are not values of the column's type, reported already).
 
     Text rules look at each distinct value of a dictionary-encoded column once, and at a plain column's
-    values as they are (all_distinct tells whether a key repeats).
+    values as they are (all_distinct tells whether a key repeats). Zero-width characters count in keys,
+    references and patterned codes.
     """
     c, col, out = ts.constraints(field), field["name"], []
+    key = ts.primary_key(schema)
+    identifier = col in key or col in {ref for ref, _, _ in ts.foreign_keys(schema)} or "pattern" in c
 
     def report(mask, rule, message):
         for index in rows_where(mask):
@@ -206,7 +208,7 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
         if "pattern" in c:
             rules.append(("pattern", pc.invert(pc.match_substring_regex(distinct, f"^(?:{c['pattern']})$")),
                           ts.RULE_MESSAGES["pattern"](c)))
-        for rule, hit, message in rules + text_hazards(distinct, identifier or is_key or "pattern" in c):
+        for rule, hit, message in rules + text_hazards(distinct, identifier):
             offenders = distinct.filter(hit)
             if len(offenders):
                 report(pc.is_in(column, value_set=offenders), rule, message)
@@ -214,15 +216,6 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
         if rule in c and column.null_count < len(column):
             report(compare(column, pa.scalar(c[rule]).cast(column.type)), rule, ts.RULE_MESSAGES[rule](c))
     return out
-
-
-def column_checks(name: str, table: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[Callable[[], list[Problem]]]:
-    """Every column's rules, one job per column (to spread over threads)."""
-    key = ts.primary_key(schema)
-    identifiers = set(key) | {column for column, _, _ in ts.foreign_keys(schema)}
-    return [partial(check_column, name, field, table[field["name"]], bad.get(field["name"]),
-                    is_key=[field["name"]] == key, identifier=field["name"] in identifiers)
-            for field in ts.fields(schema)]
 
 
 def check_key(name: str, table: pa.Table, schema: dict, unique: Future | None = None) -> list[Problem]:
