@@ -327,7 +327,8 @@ def parse_column(column: pa.Array | pa.ChunkedArray, field: dict) -> tuple[pa.Ar
     return pc.take(typed, codes.indices), wrong if pc.any(wrong).as_py() else None
 
 
-def parse_field(column: pa.ChunkedArray, field: dict, schema: dict, encode: bool = False) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | None]:
+def parse_field(column: pa.ChunkedArray, field: dict, schema: dict,
+                encode: bool = False) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | None]:
     """One column of a table in its declared type, and a mask of its cells that are not values of that
     type (None when every cell is). encode: a coded text column comes back dictionary-encoded."""
     if field["type"] != "string":

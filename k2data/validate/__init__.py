@@ -4,8 +4,10 @@ The descriptor and its Table Schemas are checked first; a table whose schema can
 read. Each CSV is memory-mapped (hashed alongside in a thread) and read once by the parser that build
 and load share (k2data.read): every cell as text, typed columns cast whole, coded text columns
 dictionary-encoded so that column checks look at each distinct value once and walk rows only when
-something is wrong. Parsing, column checks and rules run in a small thread pool. The Parquet copy is
-compared in Arrow, or trusted when it is byte for byte what `k2data build` wrote.
+something is wrong. Each column is parsed and checked as one job in a small thread pool while the
+next table is read; keys, the Parquet copy, foreign keys and the cross rules follow once every table
+is in. The Parquet copy is compared in Arrow, or trusted when it is byte for byte what `k2data build`
+wrote.
 """
 from __future__ import annotations
 
