@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k2data.cli import main
-from k2data.validate import tables, validate
+from k2data.validate import tables, validate, words
 from k2data.validate.rules import lookup
 
 
@@ -92,6 +92,20 @@ def test_key_uniqueness_is_exact(keys, skip, chunks):
     column = pa.chunked_array([pa.array(keys[i::chunks], pa.string()) for i in range(chunks)])
     present = [k for k in keys if k is not None]
     assert tables.all_distinct(column) == (len(set(present)) == len(present))
+
+
+TEXTS = st.one_of(st.none(), st.text(alphabet="ab_\u00e9", max_size=20))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(TEXTS, TEXTS), max_size=12), st.integers(0, 2))
+def test_starts_with_each_answers_as_str_startswith(pairs, skip):
+    """The word-by-word prefix comparison agrees with str.startswith row by row (False where either side
+    is blank), for prefixes shorter, longer and of the same length as their value, and on a slice."""
+    values = pa.array([v for v, _ in pairs], pa.string()).slice(skip)
+    prefixes = pa.array([p for _, p in pairs], pa.string()).dictionary_encode().slice(skip)
+    expected = [v is not None and p is not None and v.startswith(p) for v, p in pairs[skip:]]
+    assert words.starts_with_each(values, prefixes).tolist() == expected
 
 
 def test_equal_fingerprints_fall_back_to_the_exact_answer(monkeypatch):

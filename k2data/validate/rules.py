@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from .report import Problem
 from .tables import narrowed, plain, row_number, show
+from .words import starts_with_each
 
 SCHEMA_RULES = {
     "path": "a resource path must stay inside the package: no URL, absolute path, '..' or outside link",
@@ -115,10 +116,12 @@ class Tables:
         self.frames: dict[tuple, pd.DataFrame] = {}
 
     def problems(self, table: str, column: str, rule_name: str, mask, message: Callable[[int], str]):
-        """One problem per row where mask (a pandas or Arrow boolean) is true."""
+        """One problem per row where mask (a pandas, numpy or Arrow boolean) is true."""
         skip = self.unparsed_rows.get(table)
         if isinstance(mask, pd.Series):
             mask = mask.fillna(False).to_numpy(dtype=bool)
+        elif isinstance(mask, np.ndarray):
+            pass
         elif not pc.any(mask).as_py():  # the usual case: no row to walk, no conversion to numpy
             return
         else:
@@ -185,10 +188,11 @@ def child_id_prefix(t: Tables):
         if not t.has(table):
             continue
         keys, studies = t.arrow[table][key], t.arrow[table]["study_id"]
-        parts = pc.split_pattern(plain(keys), "_", max_splits=1)
-        no_prefix = pc.equal(pc.list_value_length(parts), 1)  # no '_' at all
-        wrong = pc.and_(pc.and_(pc.is_valid(keys), pc.is_valid(studies)),
-                        pc.or_(no_prefix, differs(pc.list_element(parts, 0), studies)))
+        codes = studies.combine_chunks()
+        codes = codes if pa.types.is_dictionary(codes.type) else codes.dictionary_encode()
+        prefixes = pa.DictionaryArray.from_arrays(codes.indices, pc.binary_join_element_wise(codes.dictionary, "_", ""))
+        both_given = pc.and_(pc.is_valid(keys), pc.is_valid(studies)).to_numpy(zero_copy_only=False)
+        wrong = both_given & ~starts_with_each(plain(keys).combine_chunks(), prefixes)
         yield from t.problems(table, key, "child_id_prefix", wrong,
                                lambda i, keys=keys, studies=studies: f"{show(keys[i].as_py())} does not start "
                                                                      f"with {show(str(studies[i].as_py()) + '_')}")

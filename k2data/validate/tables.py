@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from .. import schema as ts
 from ..read import byte_view
 from .report import Problem
+from .words import fingerprints
 
 FORMULA_START = pa.array(list("=+-@\uff1d\uff0b\uff0d\uff20"))  # and their full-width forms
 SPACES = pa.array(list(" \t\n\r\f\v"))
@@ -130,31 +131,6 @@ def distinct_values(column: pa.ChunkedArray) -> pa.Array:
     if pa.types.is_dictionary(column.type):
         return pc.unique(pa.chunked_array([chunk.dictionary for chunk in column.chunks], column.type.value_type))
     return pc.unique(column.drop_null())
-
-
-KEEP_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], np.uint64)  # mask of the first k bytes
-MIX = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
-MAX_FINGERPRINT_WORDS = 8  # values up to 64 bytes are fingerprinted; longer ones go to the hash table
-
-
-def fingerprints(values: pa.Array) -> np.ndarray | None:
-    """A 64-bit fingerprint of each value of a string array without nulls, from its bytes 8 at a time and
-    its length: equal values have equal fingerprints. None when a value is too long to be worth it."""
-    data, offsets = byte_view(values)
-    lengths = np.diff(offsets)
-    words = int(-(-lengths.max(initial=0) // 8))
-    if words > MAX_FINGERPRINT_WORDS:
-        return None
-    padded = np.zeros(offsets[-1] - offsets[0] + 8 * words + 8, np.uint8)  # every 8-byte read stays inside
-    padded[:offsets[-1] - offsets[0]] = data[offsets[0]:offsets[-1]]
-    as_words = np.ndarray((len(padded) - 7,), "<u8", padded, 0, (1,))  # a little-endian word at every byte
-    starts = offsets[:-1].astype(np.int64) - offsets[0]
-    out = lengths.astype(np.uint64) * MIX[0]
-    for k in range(words):
-        word = as_words[starts + 8 * k] & KEEP_BYTES[np.clip(lengths - 8 * k, 0, 8)]
-        out = (out ^ word) * MIX[1]
-        out ^= out >> np.uint64(31)
-    return out
 
 
 def all_distinct(column: pa.ChunkedArray) -> bool:
