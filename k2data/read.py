@@ -350,15 +350,14 @@ def parse(cells: pa.Table, schema: dict) -> tuple[pa.Table, dict[str, np.ndarray
     return pa.Table.from_arrays([typed for typed, _ in parsed], names=ts.field_names(schema)), bad
 
 
-def type_problems(cells: pa.Table, bad: dict[str, np.ndarray], schema: dict) -> list[CsvProblem]:
-    """One problem per cell that is not a value of its column's type."""
-    words = {f["name"]: TYPE_WORDS.get(f["type"], f["type"]) for f in ts.fields(schema)}
+def type_problems(cells: pa.ChunkedArray, bad: np.ndarray, field: dict) -> list[CsvProblem]:
+    """One problem per cell of a column that is not a value of its type (bad: parse_field's mask)."""
     out = []
-    for name, mask in bad.items():
-        for index in np.flatnonzero(mask):
-            text = str(cells[name][int(index)].as_py())
-            shown = repr(text if len(text) <= 60 else text[:57] + "...")
-            out.append(CsvProblem(int(index) + 2, name, "type", f"{shown} is not {words[name]}"))
+    for index in np.flatnonzero(bad):
+        text = str(cells[int(index)].as_py())
+        shown = repr(text if len(text) <= 60 else text[:57] + "...")
+        out.append(CsvProblem(int(index) + 2, field["name"], "type",
+                              f"{shown} is not {TYPE_WORDS.get(field['type'], field['type'])}"))
     return out
 
 
@@ -373,5 +372,6 @@ def read_typed(data, schema: dict, table: str) -> pa.Table:
         raise ReadError(table, problems or oversized_cells(cells))
     typed, bad = parse(cells, schema)
     if bad:
-        raise ReadError(table, type_problems(cells, bad, schema))
+        raise ReadError(table, [problem for f in ts.fields(schema) if f["name"] in bad
+                                for problem in type_problems(cells[f["name"]], bad[f["name"]], f)])
     return with_categories(typed.cast(arrow_schema(schema)), schema)

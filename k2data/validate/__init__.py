@@ -47,11 +47,13 @@ def defined_schemas() -> dict[str, dict]:
 
 def checked_column(name: str, field: dict, cells: pa.ChunkedArray, schema: dict) -> tuple:
     """One column parsed by the shared parser and given its column rules: (typed, mask of cells that are
-    not values of its type or None, problems). A job for the pool."""
+    not values of its type or None, their type problems, the column's other problems). A job for the
+    pool; the column's text is let go when it ends."""
     typed, wrong = parse_field(cells, field, schema, encode=True)
     typed = pa.chunked_array([typed]) if isinstance(typed, pa.Array) else typed  # as a table holds it
     bad = None if wrong is None else cell_mask(wrong)
-    return typed, bad, tables.check_column(name, field, typed, bad, schema)
+    wrong_type = [] if bad is None else located(name, type_problems(cells, bad, field))
+    return typed, bad, wrong_type, tables.check_column(name, field, typed, bad, schema)
 
 
 def validate(path: str | Path | None = None) -> Report:
@@ -77,20 +79,22 @@ def validate(path: str | Path | None = None) -> Report:
             if cells is None:
                 found.append(located(name, problems) + files.check_integrity(resource, len(data), digest.result()))
                 continue
+            oversized = located(name, oversized_cells(cells))
             key = text_key(resource.schema)
             unique = helper.submit(tables.all_distinct, cells[key]) if key else None
             columns = [helper.submit(checked_column, name, field, cells[field["name"]], resource.schema)
                        for field in ts.fields(resource.schema)]
-            read.append((resource, cells, len(data), digest, unique, columns))
+            read.append((resource, len(data), digest, unique, columns, oversized))
+            del cells  # each column's text is now held by its job alone, and let go when the job ends
         typed_tables, unparsed_rows = {}, {}
-        for resource, cells, size, digest, unique, columns in read:  # then each table assembled as its jobs end
+        for resource, size, digest, unique, columns, oversized in read:  # then each table assembled
             name, schema = resource.name, resource.schema
             parsed = [column.result() for column in columns]
-            typed = pa.Table.from_arrays([column for column, _, _ in parsed], names=ts.field_names(schema))
-            bad = {f["name"]: mask for f, (_, mask, _) in zip(ts.fields(schema), parsed) if mask is not None}
-            problems = located(name, type_problems(cells, bad, schema) + oversized_cells(cells))
+            typed = pa.Table.from_arrays([column for column, *_ in parsed], names=ts.field_names(schema))
+            bad = {f["name"]: mask for f, (_, mask, *_) in zip(ts.fields(schema), parsed) if mask is not None}
+            problems = [problem for _, _, wrong_type, _ in parsed for problem in wrong_type] + oversized
             found.append(problems + files.check_integrity(resource, size, digest.result()))
-            found += [column_problems for _, _, column_problems in parsed]
+            found += [column_problems for *_, column_problems in parsed]
             found.append(helper.submit(tables.check_key, name, typed, schema, unique))
             if not (bad or problems):
                 parquet = helper.submit(files.read_parquet, resource, digest.result())
