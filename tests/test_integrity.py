@@ -107,3 +107,23 @@ def test_version_names_the_package_and_the_dataset(capsys):
         main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out.startswith(f"k2data {k2data.__version__} (dataset {k2data.__version__} at ")
+
+
+def test_a_parquet_with_broken_text_is_reported_not_raised(package, capsys):
+    """A byte flipped inside a text value of the Parquet copy (found by the fuzz test) leaves a file that
+    reads, with a value that is not UTF-8: validate names the file instead of crashing on the value."""
+    from k2data.validate import validate
+
+    path = package / "tables" / "studies.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table, path, compression="none", use_dictionary=False, write_statistics=False)
+    raw = path.read_bytes()
+    title = table["title"][0].as_py().encode()
+    assert raw.count(title) == 1
+    path.write_bytes(raw.replace(title, b"\xff" + title[1:]))
+    assert pq.read_table(path)["title"].is_valid  # the file itself still reads
+    problems = [str(p) for p in validate(package).problems if p.rule == "parquet"]
+    assert problems and all("studies.parquet cannot be read" in p for p in problems), problems
+    with pytest.raises(IntegrityError):
+        loader.load("studies")
+    assert main(["validate", str(package)]) == 1 and "please report" not in capsys.readouterr().err

@@ -58,7 +58,9 @@ def read_parquet(resource: Resource, csv_digest: str) -> tuple[pa.Table | None, 
         if sha256(path.read_bytes()) == resource.descriptor.get(PARQUET_HASH) and \
                 built_from(pq.read_schema(path).metadata, csv_digest, resource):
             return None, None
-        return pq.read_table(path), None
+        table = pq.read_table(path)
+        table.validate(full=True)  # a damaged file may read, holding text that is not UTF-8 or bad indices
+        return table, None
     except Exception as exc:  # any unreadable Parquet file is a problem to report, not a crash
         return None, str(exc)
 
