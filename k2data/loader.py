@@ -72,6 +72,14 @@ def verified(resource: Resource, path: Path, recorded, what: str) -> bytes:
     return data
 
 
+def check_recorded_size(resource: Resource, size: int) -> None:
+    """The CSV's size must be the bytes datapackage.json records, when it records them (as validate asks)."""
+    descriptor = resource.descriptor
+    if "bytes" in descriptor and descriptor["bytes"] != size:
+        raise IntegrityError(f"table {resource.name!r}: {descriptor['path']} has {size} bytes, datapackage.json "
+                             f"records {descriptor['bytes']!r}; {remedy(resource)}")
+
+
 def verified_parquet(package: DataPackage, name: str) -> bytes | None:
     """The bytes of a table's Parquet copy, checked against the hash `k2data build` recorded (their
     metadata is checked by check_provenance); None when there is no recorded copy (the CSV is then
@@ -94,6 +102,7 @@ def verified_parquet(package: DataPackage, name: str) -> bytes | None:
             from None
     if csv_stat.st_size != descriptor.get("bytes") or csv_stat.st_mtime > parquet_stat.st_mtime:
         verified(resource, resource.csv_path, descriptor["hash"], "hash")
+        check_recorded_size(resource, csv_stat.st_size)
     return verified(resource, resource.parquet_path, recorded, "Parquet hash")
 
 
@@ -118,8 +127,9 @@ def read_arrow(package: DataPackage, name: str) -> pa.Table:
     resource = package.resource(name)
     data = verified_parquet(package, name)
     if data is None:
-        return read_typed(verified(resource, resource.csv_path, resource.descriptor["hash"], "hash"),
-                          resource.schema, name)
+        data = verified(resource, resource.csv_path, resource.descriptor["hash"], "hash")
+        check_recorded_size(resource, len(data))
+        return read_typed(data, resource.schema, name)
     try:
         table = pq.ParquetFile(pa.BufferReader(data)).read()  # the verified bytes, not the file again
     except (pa.ArrowException, OSError) as exc:
