@@ -197,8 +197,8 @@ def check_column(name: str, field: dict, column: pa.ChunkedArray, already_bad: n
 def check_key(name: str, table: pa.Table, schema: dict, unique: Future | None = None) -> list[Problem]:
     """The primary key; rows are walked only when a key repeats.
 
-    unique: whether a single-column key's values are all distinct, when the caller has it hashed
-    already (in a thread, while the table was parsed); else it is computed here."""
+    unique: whether a single-column key's values are all distinct (all_distinct), when the caller has
+    it worked out already, in a thread while the table is parsed; else it is worked out here."""
     key = ts.primary_key(schema)
     distinct = (unique.result() if unique is not None else all_distinct(table[key[0]])) if len(key) == 1 else False
     return [] if distinct else check_primary_key(name, table, key)
