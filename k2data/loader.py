@@ -20,7 +20,7 @@ from . import schema as ts
 from .evidence import TABLES as EVIDENCE_TABLES
 from .evidence import evidence_schema, evidence_table
 from .package import (PARQUET_HASH, DataPackage, IntegrityError, PackageError, Resource, built_from, is_installed,
-                      sha256)
+                      sha256, size_differs)
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +75,7 @@ def verified(resource: Resource, path: Path, recorded, what: str) -> bytes:
 def check_recorded_size(resource: Resource, size: int) -> None:
     """The CSV's size must be the bytes datapackage.json records, when it records them (as validate asks)."""
     descriptor = resource.descriptor
-    if "bytes" in descriptor and descriptor["bytes"] != size:
+    if size_differs(descriptor, size):
         raise IntegrityError(f"table {resource.name!r}: {descriptor['path']} has {size} bytes, datapackage.json "
                              f"records {descriptor['bytes']!r}; {remedy(resource)}")
 

@@ -101,6 +101,12 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def size_differs(descriptor: dict, size: int) -> bool:
+    """Whether a resource records its file's size (bytes) and the file has another: validate reports it
+    (rule bytes) and load refuses the table."""
+    return "bytes" in descriptor and descriptor["bytes"] != size
+
+
 def schema_hash(schema: dict) -> str:
     """The hash of a Table Schema's content (key order and layout do not count)."""
     return sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode("utf-8"))

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 import pyarrow as pa
 
 from .. import schema as ts
-from ..package import PARQUET_HASH, PackageError, Resource, built_from, sha256
+from ..package import PARQUET_HASH, PackageError, Resource, built_from, sha256, size_differs
 from ..read import arrow_schema, stored_schema
 from .report import Problem
 
@@ -33,7 +33,7 @@ def map_csv(resource: Resource) -> tuple[bytes | mmap.mmap | None, list[Problem]
 def check_integrity(resource: Resource, size: int, digest: str) -> list[Problem]:
     """bytes and hash recorded in datapackage.json against the file's size and sha256."""
     name, d, out = resource.name, resource.descriptor, []
-    if "bytes" in d and d["bytes"] != size:
+    if size_differs(d, size):
         out.append(Problem(name, None, None, "bytes",
                            f"file has {size} bytes, datapackage.json records {d['bytes']}; run `k2data build`"))
     if "hash" in d:
@@ -55,10 +55,11 @@ def read_parquet(resource: Resource, csv_digest: str) -> tuple[pa.Table | None, 
     if not path.is_file():
         return None, None
     try:
-        if sha256(path.read_bytes()) == resource.descriptor.get(PARQUET_HASH) and \
-                built_from(pq.read_schema(path).metadata, csv_digest, resource):
+        raw = path.read_bytes()  # read once: hashed, then its schema and table parsed from memory
+        if sha256(raw) == resource.descriptor.get(PARQUET_HASH) and \
+                built_from(pq.read_schema(pa.BufferReader(raw)).metadata, csv_digest, resource):
             return None, None
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(raw))
         table.validate(full=True)  # a damaged file may read, holding text that is not UTF-8 or bad indices
         return table, None
     except Exception as exc:  # any unreadable Parquet file is a problem to report, not a crash

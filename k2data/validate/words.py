@@ -51,10 +51,12 @@ def starts_with_each(values: pa.Array, prefixes: pa.DictionaryArray) -> np.ndarr
     """Whether each value starts with its own row's prefix (a dictionary-encoded array as long as values),
     compared exactly, word by word; False where either is null."""
     dictionary, indices = prefixes.dictionary, prefixes.indices
+    if not len(dictionary):  # every prefix is null
+        return np.zeros(len(values), bool)
     valid = pc.and_(pc.is_valid(values), pc.is_valid(indices)).to_numpy(zero_copy_only=False)
-    index = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False) if len(dictionary) else np.zeros(len(values), int)
+    index = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)
     sizes = np.diff(byte_view(dictionary)[1])
-    wanted = sizes[index] if len(dictionary) else np.zeros(len(values), np.int32)  # each row's prefix length
+    wanted = sizes[index]  # each row's prefix length
     count = int(-(-sizes.max(initial=0) // 8))
     expected, have = Words(dictionary, 8 * count), Words(values, 8 * count)
     match = valid & (have.lengths >= wanted)
