@@ -117,6 +117,11 @@ def check_provenance(resource: Resource, metadata: dict | None, schema: pa.Schem
                              f"current CSV or schema; {remedy(resource)}")
 
 
+def unreadable(resource: Resource, exc: Exception) -> IntegrityError:
+    return IntegrityError(f"table {resource.name!r}: {resource.parquet_path.name} cannot be read ({exc}); "
+                          f"{remedy(resource)}")
+
+
 def read_arrow(package: DataPackage, name: str) -> pa.Table:
     """A table in its stored schema (enums encoded over their declared categories), from its verified
     Parquet copy, else from its verified CSV."""
@@ -133,8 +138,7 @@ def read_arrow(package: DataPackage, name: str) -> pa.Table:
     try:
         table = pq.ParquetFile(pa.BufferReader(data)).read()  # the verified bytes, not the file again
     except (pa.ArrowException, OSError) as exc:
-        raise IntegrityError(f"table {name!r}: {resource.parquet_path.name} cannot be read ({exc}); "
-                             f"{remedy(resource)}") from None
+        raise unreadable(resource, exc) from None
     check_provenance(resource, table.schema.metadata, table.schema)
     return with_categories(table, resource.schema, stored_schema_of(resource))
 
@@ -171,19 +175,16 @@ def convert(table: pa.Table, schema: dict, backend: str):
 
 
 def with_polars_enums(frame, schema: dict):
-    """A polars frame with each enum column cast to pl.Enum over its declared categories (strict: a
-    value outside them raises)."""
-    import polars as pl
-
-    enums = polars_enums(json.dumps([ts.categories(f) for f in ts.fields(schema)]))
-    return frame.with_columns([pl.col(name).cast(kind) for name, kind in zip(frame.columns, enums) if kind is not None])
+    """A polars frame with each enum column cast to pl.Enum over its declared categories
+    (strict: a value outside them raises)."""
+    return frame.cast(polars_enums(json.dumps([[f["name"], ts.categories(f)] for f in ts.fields(schema)])))
 
 
 @lru_cache(maxsize=256)
-def polars_enums(categories: str) -> list:
-    """pl.Enum types for a table's columns (None where a column is not an enum), built once per table."""
-    return [None if c is None else ts.polars_type({"type": "string", "constraints": {"enum": c}})
-            for c in json.loads(categories)]
+def polars_enums(columns: str) -> dict:
+    """{column: pl.Enum over its categories} for a table's enum columns, built once per table."""
+    return {name: ts.polars_type({"type": "string", "constraints": {"enum": categories}})
+            for name, categories in json.loads(columns) if categories is not None}
 
 
 def without_retracted(table: pa.Table, package: DataPackage, schema: dict | None = None) -> pa.Table:
@@ -218,12 +219,10 @@ def read_table(package: DataPackage, name: str, exclude_retracted: bool = False,
 
             resource = package.resource(name)
             try:
-                metadata, frame = pl.read_parquet_metadata(io.BytesIO(data)), pl.read_parquet(io.BytesIO(data))
+                check_provenance(resource, pl.read_parquet_metadata(io.BytesIO(data)))
+                return with_polars_enums(pl.read_parquet(io.BytesIO(data)), resource.schema)
             except (pl.exceptions.PolarsError, OSError) as exc:
-                raise IntegrityError(f"table {name!r}: {resource.parquet_path.name} cannot be read ({exc}); "
-                                     f"{remedy(resource)}") from None
-            check_provenance(resource, metadata)
-            return with_polars_enums(frame, resource.schema)
+                raise unreadable(resource, exc) from None
     table = read_arrow(package, name)
     if exclude_retracted:
         table = without_retracted(table, package, package.resource(name).schema)
