@@ -118,6 +118,7 @@ def check_provenance(resource: Resource, metadata: dict | None, schema: pa.Schem
 
 
 def unreadable(resource: Resource, exc: Exception) -> IntegrityError:
+    """The error for a table's Parquet copy that matches its hash but cannot be read."""
     return IntegrityError(f"table {resource.name!r}: {resource.parquet_path.name} cannot be read ({exc}); "
                           f"{remedy(resource)}")
 
