@@ -244,7 +244,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("out", help="the file to write (it must not exist yet)")
     e.set_defaults(run=cmd_export)
     m = sub.add_parser("pool", help="pool a term's study results (REML by default) and print the per-study table; "
-                                    "exit 0 pooled, 1 cannot pool (says why), 2 unusable input",
+                                    "exit 0 pooled, 1 cannot pool (says why), 2 unusable input; --compare prints its "
+                                    "table and exits 0",
                        description="Needs the meta extra: pip install \"k2data[meta]\".")
     m.add_argument("term", nargs="?", help="an outcome term, e.g. bmd_lumbar_spine (optional with --compare)")
     m.add_argument("--measure", type=str.upper, choices=["MD", "SMD", "RR", "OR", "RD"],
@@ -254,7 +255,8 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--test", choices=["z", "knha"], default="z", help="z, or knha for Hartung-Knapp (default: z)")
     m.add_argument("--include-retracted", action="store_true", help="keep retracted studies (left out by default)")
     m.add_argument("--unstated-spread", choices=["drop", "sd"], default="drop",
-                   help="arm spreads the source does not call SD or SE: leave out (default) or take as SD")
+                   help="arm spreads the source does not call SD or SE: leave out (default) or take as SD "
+                        "(an SE taken as an SD inflates the effect: check it against the row's p_value)")
     m.add_argument("--plot", metavar="FILE", help="write a forest plot: .svg, .png or .html (a new file)")
     m.add_argument("--format", choices=["text", "json", "markdown"], default="text",
                    help="markdown: the --compare table as in docs/living-comparison.md")

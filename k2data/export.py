@@ -84,6 +84,8 @@ def export(fmt: str, out: str | Path, package: DataPackage | None = None) -> Pat
     out, package = Path(out), package or bundled()
     if out.exists():
         raise ValueError(f"{out} exists already; give a new path (nothing was written)")
+    if not out.parent.is_dir():
+        raise ValueError(f"folder {out.parent} does not exist; create it first (nothing was written)")
     if fmt == "duckdb":
         from .sql import connect
 

@@ -54,7 +54,8 @@ def stored_schema_of(resource: Resource) -> pa.Schema:
 
 def remedy(resource: Resource) -> str:
     if is_installed(resource.root):
-        return "the installed data were changed or damaged; reinstall k2data (pip install --force-reinstall k2data)"
+        return ("the installed data were changed or damaged; reinstall k2data from where you installed it "
+                "(pip install --force-reinstall with the same folder or wheel)")
     return "run `k2data build` after editing a CSV, then `k2data validate`"
 
 

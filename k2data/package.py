@@ -147,6 +147,9 @@ class DataPackage:
             self.descriptor_path = bundled_root() / DESCRIPTOR
         else:
             path = Path(path)
+            if path.is_file() and path.suffix.lower() != ".json":
+                raise PackageError(f"data package: {path} is a {path.suffix or 'plain'} file; give the package "
+                                   f"folder or its {DESCRIPTOR}")
             self.descriptor_path = path / DESCRIPTOR if path.is_dir() else path
         self.root = self.descriptor_path.parent
         self.descriptor = read_json(self.descriptor_path, "data package")

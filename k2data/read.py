@@ -40,7 +40,7 @@ GRAMMAR = {
     "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
 }
 TYPE_WORDS = {"integer": "a whole number (64-bit)", "number": "a finite decimal number",
-              "boolean": "true or false", "date": "a date YYYY-MM-DD", "string": "text"}
+              "boolean": "true or false", "date": "a real calendar date written YYYY-MM-DD", "string": "text"}
 
 
 @dataclass(frozen=True)
@@ -374,4 +374,21 @@ def read_typed(data, schema: dict, table: str) -> pa.Table:
     if bad:
         raise ReadError(table, [problem for f in ts.fields(schema) if f["name"] in bad
                                 for problem in type_problems(cells[f["name"]], bad[f["name"]], f)])
+    problems = enum_problems(typed, schema)
+    if problems:
+        raise ReadError(table, problems)
     return with_categories(typed.cast(arrow_schema(schema)), schema)
+
+
+def enum_problems(table: pa.Table, schema: dict) -> list[CsvProblem]:
+    """One problem per cell of an enum column that is not one of the declared categories."""
+    out = []
+    for field in ts.fields(schema):
+        declared = ts.categories(field)
+        if declared is None:
+            continue
+        values = table[field["name"]].cast(pa.string())
+        outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=pa.array(declared))))
+        out += [CsvProblem(int(index) + 2, field["name"], "enum", f"{values[int(index)].as_py()!r} is not one of: "
+                           f"{', '.join(declared)}") for index in np.flatnonzero(cell_mask(outside))]
+    return out

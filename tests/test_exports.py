@@ -125,3 +125,11 @@ def test_export_refuses_to_overwrite_and_names_the_formats(exported, capsys):
     assert "exists already" in capsys.readouterr().err
     with pytest.raises(ValueError, match="choose one of: duckdb, sqlite, xlsx, csv, parquet"):
         export("json", exported["csv"].with_suffix(".json"))
+
+
+@pytest.mark.parametrize("fmt", ["duckdb", "sqlite", "xlsx", "csv", "parquet"])
+def test_export_into_a_missing_folder_says_so(tmp_path, capsys, fmt):
+    out = tmp_path / "nowhere" / f"k2.{fmt}"
+    assert main(["export", fmt, str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"folder {out.parent} does not exist" in err and "unexpected" not in err and not out.parent.exists()

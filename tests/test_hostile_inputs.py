@@ -209,6 +209,25 @@ def test_build_names_encoding_and_header_problems(package, capsys):
         build(package)
 
 
+@pytest.mark.parametrize("command", ["build", "diff"])
+def test_a_value_outside_its_categories_is_named_by_build_and_diff(package, tmp_path, capsys, command):
+    old = tmp_path / "old"
+    shutil.copytree(package, old)
+    row = write_cell(package, "outcomes", "direction", "upward")
+    assert main([command, *([str(old)] if command == "diff" else []), str(package)]) == 2
+    err = capsys.readouterr().err
+    assert f"table 'outcomes', row {row}, column direction: 'upward' is not one of: increase," in err
+    assert "unexpected" not in err
+
+
+def test_an_impossible_date_and_a_csv_given_as_the_package_are_explained(package, capsys):
+    row = write_cell(package, "reports", "published", "2021-02-30")
+    code, out, _ = run(package, capsys)
+    assert code == 1 and f"reports:{row}:published: '2021-02-30' is not a real calendar date" in out
+    code, out, err = run(package / "tables" / "reports.csv", capsys)
+    assert code == 2 and "give the package folder or its datapackage.json" in err and "JSON" not in err
+
+
 def test_the_descriptor_records_what_build_wrote(package):
     """Nothing is written when one table cannot be built."""
     before = (package / "datapackage.json").read_text()

@@ -55,7 +55,8 @@ class Effects:
                 shown = "; ".join(f"{_scale(group['value_kind'].iloc[0], group['unit'].iloc[0])}: "
                                   f"{', '.join(group['label'])}" for _, group in scales)
                 return (f"mean differences on different scales cannot be pooled ({shown}); "
-                        "pool rows of one value kind and one unit")
+                        "pool rows of one value kind and one unit: select them in Python and pass them to "
+                        "k2data.meta.from_outcomes")
         return None
 
     def pool(self, **options) -> PoolResult:
@@ -101,7 +102,9 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     (the CI the outcomes table records).
     measure: MD, SMD (Hedges' g), RR, OR or RD; differences are K2 minus comparator.
     unstated_spread: "drop" leaves out arm means whose spread is not stated to be an SD or an SE;
-    "sd" takes it as an SD. An SE is converted to an SD (SE × √n).
+    "sd" takes it as an SD (an SE taken for an SD inflates the effect: check it against the row's p_value).
+    An SE is converted to an SD (SE × √n).
+    Rows of every study design other than reviews are used: select the designs first (the CLI pools rct only).
     Rows of reviews, of retracted studies (unless exclude_retracted=False) and rows with no comparator
     are dropped; a study with several usable rows keeps its first (blank subgroup first, then by
     outcome_id) and the others are dropped. Every dropped row is in `.dropped` with its reason.

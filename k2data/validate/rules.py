@@ -377,6 +377,16 @@ def polarity(t: Tables):
                                     "(neither or unclear when the result is not significant or not clear)")
 
 
+@rule("favours_comparison", "favours names an arm (vitamin_k2 or comparator) only on a row with a comparator; a change "
+      "within one arm favours unclear", "outcomes")
+def favours_comparison(t: Tables):
+    o = t.arrow["outcomes"]
+    named = pc.or_(is_value(o["favours"], "vitamin_k2"), is_value(o["favours"], "comparator"))
+    yield from t.problems("outcomes", "favours", "favours_comparison", both(named, pc.is_null(o["comparator_id"])),
+                          lambda i: f"favours is {o['favours'][i].as_py()}, but the row has no comparator_id; a change "
+                                    "within one arm cannot favour an arm: use unclear (or give the comparator arm)")
+
+
 @rule("spread_kind", "k2_sd and comparator_sd come with spread_kind (sd, se or unstated), and spread_kind with a spread",
       "outcomes")
 def spread_kind(t: Tables):
