@@ -52,6 +52,9 @@ def cmd_info(args) -> int:
     lines += [f"  {name:<14}{count:>6} rows" for name, count in counts.items()]
     lines += ["", "Studies by design (retracted in brackets):"]
     lines += [f"  {design:<22}{count:>4}  ({retracted})" for design, count, retracted in by_design]
+    concerns = studies["integrity_concern"].value_counts().sort_index()
+    lines += ["", f"Studies with an integrity concern: {int(concerns.sum())} ("
+              + ", ".join(f"{kind} {n}" for kind, n in concerns.items() if n) + ")"]
     lines += ["", "Cite as:", "  " + cite("text")]
     print("\n".join(lines))
     return EXIT_VALID
@@ -141,6 +144,8 @@ def cmd_pool(args) -> int:
 
         if args.plot is not None:
             raise ValueError("--plot draws a pooled term; it does not go with --compare")
+        if args.exclude_concerns:
+            raise ValueError("--exclude-concerns pools one term; it does not go with --compare")
         frame = living_comparison(args.term, method=args.method, exclude_retracted=not args.include_retracted,
                                   unstated_spread=args.unstated_spread)
         print({"text": report.comparison_text, "json": report.comparison_json,
@@ -157,7 +162,7 @@ def cmd_pool(args) -> int:
     rows, category = pool_rows(args.term, designs)
     measure = args.measure or ("RR" if category == "fracture" else "MD")
     effects = meta.from_outcomes(rows, measure, exclude_retracted=not args.include_retracted,
-                                 unstated_spread=args.unstated_spread)
+                                 exclude_concerns=args.exclude_concerns, unstated_spread=args.unstated_spread)
     reason = effects.why_not_poolable()
     result = None if reason else effects.pool(method=args.method, test=args.test)
     if plot is not None and result is not None:
@@ -165,11 +170,13 @@ def cmd_pool(args) -> int:
         meta.forest(result, title=f"{args.term}: {measure}, {args.method}").save(
             str(plot), format=kind, **({"scale_factor": 2} if kind == "png" else {"inline": True} if kind == "html" else {}))
     heading = {"dataset": bundled().version, "term": args.term, "measure": measure, "designs": designs,
-               "exclude_retracted": not args.include_retracted, "rows": len(rows)}
+               "exclude_retracted": not args.include_retracted, "exclude_concerns": args.exclude_concerns,
+               "rows": len(rows)}
     if args.format == "json":
         print(report.pool_json(heading, effects, result, reason))
     else:
         retracted = "retracted studies excluded" if not args.include_retracted else "retracted studies included"
+        retracted += ", studies with an integrity concern excluded" if args.exclude_concerns else ""
         parts = [f"k2data {heading['dataset']}: {args.term}, {measure}, designs {', '.join(designs)}, {retracted}; "
                  f"{len(rows)} outcome rows", "", report.study_table(effects, result), ""]
         parts.append(report.pooled_line(result) if result else f"Cannot pool: {reason}.")
@@ -254,6 +261,8 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--method", type=str.upper, choices=["REML", "DL", "PM", "FE"], default="REML")
     m.add_argument("--test", choices=["z", "knha"], default="z", help="z, or knha for Hartung-Knapp (default: z)")
     m.add_argument("--include-retracted", action="store_true", help="keep retracted studies (left out by default)")
+    m.add_argument("--exclude-concerns", action="store_true",
+                   help="leave out studies with an integrity_concern (kept and marked by default)")
     m.add_argument("--unstated-spread", choices=["drop", "sd"], default="drop",
                    help="arm spreads the source does not call SD or SE: leave out (default) or take as SD "
                         "(an SE taken as an SD inflates the effect: check it against the row's p_value)")

@@ -50,7 +50,7 @@ def test_text_output_and_the_method_and_test_options(capsys):
     code, out, _ = run(capsys, "fracture_any", "--include-retracted", "--method", "dl", "--test", "knha")
     assert code == 0
     assert re.search(r"^Pooled \(DL, Hartung-Knapp test\): RR [0-9.]+ \[", out, re.M)
-    assert re.search(r"^Sato 2002 +sato2002_o2 +0\.1 ", out, re.M)
+    assert re.search(r"^Sato 2002 \(retracted\) +sato2002_o2 +0\.1 ", out, re.M)  # marked as in the plot
 
 
 def test_retracted_studies_are_left_out_by_default(capsys):
@@ -58,6 +58,16 @@ def test_retracted_studies_are_left_out_by_default(capsys):
     assert code == 1
     assert "Cannot pool: only Jiang 2014 has usable numbers for RR" in out
     assert "sato2002_o2 (Sato 2002): retracted study" in out
+
+
+def test_a_study_with_an_integrity_concern_is_marked_or_left_out_on_request(capsys):
+    code, out, _ = run(capsys, "fracture_nonvertebral")
+    assert code == 1 and "Sato 2011 (integrity concern) sato2011_o2" in out
+    code, out, _ = run(capsys, "fracture_nonvertebral", "--exclude-concerns", "--format", "json")
+    data = json.loads(out)
+    assert data["exclude_concerns"] is True and data["studies"] == []
+    reasons = {row["outcome_id"]: row["reason"] for row in data["dropped"]}
+    assert reasons["sato2011_o2"].startswith("integrity concern (author_misconduct)")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -68,6 +78,7 @@ def test_retracted_studies_are_left_out_by_default(capsys):
     (["bmd_lumbar_spine", "--plot", "out.pdf"], "writes .svg, .png or .html"),
     (["fracture_any", "--design", ""], "--design names no design"),
     (["fracture_any", "--compare", "--plot", "y.svg"], "does not go with --compare"),
+    (["--compare", "--exclude-concerns"], "--exclude-concerns pools one term; it does not go with --compare"),
     (["fracture_any", "--measure", "hr"], "invalid choice: 'HR'"),
     (["FRACTURE_ANY"], "did you mean fracture_any"),
 ])

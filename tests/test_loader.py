@@ -173,6 +173,9 @@ def test_info_counts_studies_by_design_and_retraction(capsys):
     studies = k2data.load("studies")
     expected = {str(d): (len(g), int(g["retracted"].sum())) for d, g in studies.groupby("design", observed=True)}
     assert listed == expected
+    concerns = studies["integrity_concern"].value_counts()
+    assert f"Studies with an integrity concern: {concerns.sum()} (" in out
+    assert all(f"{kind} {n}" in out for kind, n in concerns.items() if n)
 
 
 def test_cite_carries_the_url_and_the_doi_once_they_are_set(package_copy):

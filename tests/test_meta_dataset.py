@@ -43,6 +43,20 @@ def test_retracted_studies_are_left_out_by_default_and_said_so(outcomes):
     assert effects.why_not_poolable() == "only Jiang 2014 has usable numbers for RR; pooling needs at least 2 studies"
 
 
+def test_integrity_concerns_are_marked_and_can_be_left_out(outcomes):
+    kept = meta.from_outcomes(rows(outcomes, "sato2011_o2"), "RR")
+    assert kept.labels == ["Sato 2011 (integrity concern)"]
+    assert kept.table.loc[0, "integrity_concern"] == "author_misconduct"
+    left = meta.from_outcomes(rows(outcomes, "sato2011_o2"), "RR", exclude_concerns=True)
+    assert left.table.empty
+    assert left.dropped.loc[0, "reason"].startswith("integrity concern (author_misconduct), left out")
+    evidence = k2data.evidence()
+    flagged = evidence.loc[evidence["study_integrity_concern"].notna(), "study_id"]
+    studies = k2data.load("studies")
+    concerned = set(studies.loc[studies["integrity_concern"].notna(), "study_id"])
+    assert set(flagged) <= concerned and "sato2011" in set(flagged)
+
+
 def test_a_reported_ratio_stands_in_where_counts_are_missing(outcomes):
     effects = meta.from_outcomes(rows(outcomes, "sato2011_o2"), "RR")  # RR 0.31 (0.12 to 0.81)
     row = effects.table.iloc[0]

@@ -100,6 +100,15 @@ def test_a_retracted_study_has_a_banner_and_identifier_links(site):
     assert "iwamoto2009_o1" in html  # pooled in a (retracted) meta-analysis
 
 
+def test_a_study_with_an_integrity_concern_says_what_and_is_flagged_in_the_list(site):
+    html = (site / "studies" / "sato2011.html").read_text()
+    assert "Integrity concern (author misconduct)." in html and "Yoshihiro Sato" in html
+    assert "Retracted." not in html
+    listing = (site / "studies.html").read_text()
+    row = next(line for line in listing.splitlines() if 'href="studies/sato2011.html"' in line)
+    assert '<span class="flag">integrity concern</span>' in row
+
+
 def test_a_study_with_press_reports_shows_their_grades(site):
     reports = k2data.load("reports")
     study, grade = reports.iloc[0]["study_id"], str(reports.iloc[0]["accuracy"])

@@ -35,9 +35,11 @@ class Effects:
 
     @property
     def labels(self) -> list[str]:
-        """Study labels, marked "(retracted)" where the study is."""
+        """Study labels, marked "(retracted)" or "(integrity concern)" where the study is so flagged."""
         retracted = self.table["retracted"].fillna(False).astype(bool)
-        return [f"{label} (retracted)" if flag else label for label, flag in zip(self.table["label"], retracted)]
+        concern = self.table["integrity_concern"].notna()
+        return [f"{label} (retracted)" if gone else f"{label} (integrity concern)" if doubt else label
+                for label, gone, doubt in zip(self.table["label"], retracted, concern)]
 
     def why_not_poolable(self) -> str | None:
         """Why these effects cannot be pooled together, or None when they can."""
@@ -95,7 +97,8 @@ def _missing(rows: pd.DataFrame, names) -> pd.Series:
 
 
 def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool = True,
-                  unstated_spread: str = "drop", studies: pd.DataFrame | None = None) -> Effects:
+                  exclude_concerns: bool = False, unstated_spread: str = "drop",
+                  studies: pd.DataFrame | None = None) -> Effects:
     """Turn outcome rows (from k2data.load("outcomes") or k2data.evidence()) into one (yi, vi) per study.
 
     Arm-level numbers are used where a row has them all; otherwise the reported effect and its 95% CI
@@ -105,8 +108,9 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     "sd" takes it as an SD (an SE taken for an SD inflates the effect: check it against the row's p_value).
     An SE is converted to an SD (SE × √n).
     Rows of every study design other than reviews are used: select the designs first (the CLI pools rct only).
-    Rows of reviews, of retracted studies (unless exclude_retracted=False) and rows with no comparator
-    are dropped; a study with several usable rows keeps its first (blank subgroup first, then by
+    Rows of reviews, of retracted studies (unless exclude_retracted=False), of studies with an
+    integrity_concern (when exclude_concerns=True; they are marked in the labels otherwise) and rows
+    with no comparator are dropped; a study with several usable rows keeps its first (blank subgroup first, then by
     outcome_id) and the others are dropped. Every dropped row is in `.dropped` with its reason.
     studies: the studies table the rows belong to (default: the bundled one).
     """
@@ -124,7 +128,8 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
 
         studies = load("studies")
     labels = study_labels(studies)
-    rows = frame[list(NEEDED)].merge(studies[["study_id", "year", "design", "retracted"]], on="study_id", how="left")
+    rows = frame[list(NEEDED)].merge(studies[["study_id", "year", "design", "retracted", "integrity_concern"]],
+                                     on="study_id", how="left")
     rows = rows.assign(label=rows["study_id"].map(labels).fillna(rows["study_id"]))
     reason = pd.Series(pd.NA, index=rows.index, dtype="string")
 
@@ -137,6 +142,10 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     if exclude_retracted:
         drop(rows["retracted"].fillna(False).astype(bool),
              "retracted study, left out by default (exclude_retracted=False, or --include-retracted, keeps it)")
+    if exclude_concerns:
+        drop(rows["integrity_concern"].notna(),
+             "integrity concern (" + rows["integrity_concern"].astype("string") + "), left out by exclude_concerns=True "
+             "(--exclude-concerns)")
     drop(rows["comparator_id"].isna(), "no comparator arm: a change within one arm cannot be compared")
 
     arm_names = ARM_MEANS if measure in ("MD", "SMD") else ARM_EVENTS
@@ -192,7 +201,7 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     table = kept.drop(columns=["_subgroup", "_n"]).sort_values(["year", "label"], kind="stable")
     table = table.assign(unit_word=table["unit"].map(unit_word))
     table = table[["label", "study_id", "outcome_id", "outcome", "year", "design", "yi", "vi", "conversion", "value_kind",
-                   "unit", "unit_word", "n_k2", "n_comparator", "retracted"]].reset_index(drop=True)
+                   "unit", "unit_word", "n_k2", "n_comparator", "retracted", "integrity_concern"]].reset_index(drop=True)
     dropped = rows.loc[reason.notna(), ["outcome_id", "study_id", "label"]].assign(reason=reason[reason.notna()])
     return Effects(measure, table, dropped.reset_index(drop=True))
 

@@ -37,12 +37,14 @@ def study_table(effects: Effects, result: PoolResult | None) -> str:
     if effects.table.empty:
         return "No study has usable numbers."
     weights = result.studies["weight"].tolist() if result is not None else [None] * len(effects.table)
-    lines = [f"{'Study':<22} {'Row':<22} {m:>8}  {'95% CI':<20} {'Weight':>7}  From"]
-    for (_, row), weight in zip(effects.table.iterrows(), weights):
+    labels = effects.labels  # marked "(retracted)" or "(integrity concern)"
+    width = max(22, *map(len, labels))
+    lines = [f"{'Study':<{width}} {'Row':<22} {m:>8}  {'95% CI':<20} {'Weight':>7}  From"]
+    for label, (_, row), weight in zip(labels, effects.table.iterrows(), weights):
         half = Z95 * math.sqrt(row["vi"])
         ci = f"[{_back(m, row['yi'] - half):.3g}, {_back(m, row['yi'] + half):.3g}]"
         shown = "" if weight is None else f"{weight:.1f}%"
-        lines.append(f"{row['label']:<22} {row['outcome_id']:<22} {_back(m, row['yi']):>8.3g}  {ci:<20} {shown:>7}  "
+        lines.append(f"{label:<{width}} {row['outcome_id']:<22} {_back(m, row['yi']):>8.3g}  {ci:<20} {shown:>7}  "
                      f"{row['conversion']}")
     return "\n".join(lines)
 

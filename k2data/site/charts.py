@@ -81,7 +81,7 @@ def effect_rows(effects, pooled, published: pd.DataFrame, reported: pd.DataFrame
     out: dict[tuple, list[dict]] = {}
     if effects is not None:
         trial_scales = set()
-        for row in effects.table.itertuples():
+        for label, row in zip(effects.labels, effects.table.itertuples()):  # marked retracted or concern
             half = Z95 * math.sqrt(row.vi)
             lower, upper = row.yi - half, row.yi + half
             if row.conversion.startswith("reported"):  # draw the CI as printed, not as re-derived
@@ -91,7 +91,7 @@ def effect_rows(effects, pooled, published: pd.DataFrame, reported: pd.DataFrame
             scale = scale_of(effects.measure, row.unit)
             trial_scales.add(scale)
             out.setdefault(scale, []).append(
-                dict(label=row.label if not row.retracted else f"{row.label} (retracted)", kind="trial",
+                dict(label=label, kind="trial",
                      estimate=row.yi, lower=lower, upper=upper, unit=cell_text(row.unit)))
         if pooled is not None:
             (scale,) = trial_scales  # pooling guarantees one axis

@@ -178,6 +178,16 @@ def retraction_note(t: Tables):
                            lambda i: "a retracted study needs a retraction_note")
 
 
+@rule("integrity_note", "an integrity_concern says what and where in integrity_note, and a note has a concern",
+      "studies")
+def integrity_note(t: Tables):
+    yield from given_without(t, "studies", "integrity_concern", "integrity_note", "integrity_note",
+                             "an integrity_concern needs an integrity_note: what the concern is and where it was seen")
+    yield from given_without(t, "studies", "integrity_note", "integrity_concern", "integrity_note",
+                             "an integrity_note needs its integrity_concern: journal_notice, integrity_assessment or "
+                             "author_misconduct")
+
+
 CHILD_KEYS = {"models": "model_id", "interventions": "intervention_id", "outcomes": "outcome_id",
               "mechanisms": "mechanism_id", "reports": "report_id"}
 
