@@ -175,9 +175,9 @@ def cmd_pool(args) -> int:
     if args.format == "json":
         print(report.pool_json(heading, effects, result, reason))
     else:
-        retracted = "retracted studies excluded" if not args.include_retracted else "retracted studies included"
-        retracted += ", studies with an integrity concern excluded" if args.exclude_concerns else ""
-        parts = [f"k2data {heading['dataset']}: {args.term}, {measure}, designs {', '.join(designs)}, {retracted}; "
+        scope = "retracted studies excluded" if not args.include_retracted else "retracted studies included"
+        scope += ", studies with an integrity concern excluded" if args.exclude_concerns else ""
+        parts = [f"k2data {heading['dataset']}: {args.term}, {measure}, designs {', '.join(designs)}, {scope}; "
                  f"{len(rows)} outcome rows", "", report.study_table(effects, result), ""]
         parts.append(report.pooled_line(result) if result else f"Cannot pool: {reason}.")
         if plot is not None:

@@ -9,7 +9,8 @@ from . import schema as ts
 
 # prefix of the columns, the table joined, the outcomes column that points at it, its key, its columns
 JOINS = [
-    ("study_", "studies", "study_id", "study_id", ["design", "year", "retracted", "integrity_concern", "industry_involvement"]),
+    ("study_", "studies", "study_id", "study_id",
+     ["design", "year", "retracted", "integrity_concern", "industry_involvement"]),
     ("k2_", "interventions", "intervention_id", "intervention_id",
      ["agent", "dose_value", "dose_unit", "duration_value", "duration_unit"]),
     ("comparator_", "interventions", "comparator_id", "intervention_id",

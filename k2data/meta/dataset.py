@@ -105,12 +105,12 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     (the CI the outcomes table records).
     measure: MD, SMD (Hedges' g), RR, OR or RD; differences are K2 minus comparator.
     unstated_spread: "drop" leaves out arm means whose spread is not stated to be an SD or an SE;
-    "sd" takes it as an SD (an SE taken for an SD inflates the effect: check it against the row's p_value).
-    An SE is converted to an SD (SE × √n).
-    Rows of every study design other than reviews are used: select the designs first (the CLI pools rct only).
+    "sd" takes it as an SD (an SE taken for an SD inflates the effect: check it against the row's
+    p_value). An SE is converted to an SD (SE × √n).
     Rows of reviews, of retracted studies (unless exclude_retracted=False), of studies with an
-    integrity_concern (when exclude_concerns=True; they are marked in the labels otherwise) and rows
-    with no comparator are dropped; a study with several usable rows keeps its first (blank subgroup first, then by
+    integrity_concern (when exclude_concerns=True; otherwise they are marked in the labels) and rows
+    with no comparator are dropped; every other design is used, so select the designs first (the CLI
+    pools rct only). A study with several usable rows keeps its first (blank subgroup first, then by
     outcome_id) and the others are dropped. Every dropped row is in `.dropped` with its reason.
     studies: the studies table the rows belong to (default: the bundled one).
     """
@@ -144,8 +144,8 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
              "retracted study, left out by default (exclude_retracted=False, or --include-retracted, keeps it)")
     if exclude_concerns:
         drop(rows["integrity_concern"].notna(),
-             "integrity concern (" + rows["integrity_concern"].astype("string") + "), left out by exclude_concerns=True "
-             "(--exclude-concerns)")
+             "integrity concern (" + rows["integrity_concern"].astype("string")
+             + "), left out by exclude_concerns=True (--exclude-concerns)")
     drop(rows["comparator_id"].isna(), "no comparator arm: a change within one arm cannot be compared")
 
     arm_names = ARM_MEANS if measure in ("MD", "SMD") else ARM_EVENTS
@@ -201,7 +201,8 @@ def from_outcomes(frame: pd.DataFrame, measure: str, *, exclude_retracted: bool 
     table = kept.drop(columns=["_subgroup", "_n"]).sort_values(["year", "label"], kind="stable")
     table = table.assign(unit_word=table["unit"].map(unit_word))
     table = table[["label", "study_id", "outcome_id", "outcome", "year", "design", "yi", "vi", "conversion", "value_kind",
-                   "unit", "unit_word", "n_k2", "n_comparator", "retracted", "integrity_concern"]].reset_index(drop=True)
+                   "unit", "unit_word", "n_k2", "n_comparator", "retracted", "integrity_concern"]]
+    table = table.reset_index(drop=True)
     dropped = rows.loc[reason.notna(), ["outcome_id", "study_id", "label"]].assign(reason=reason[reason.notna()])
     return Effects(measure, table, dropped.reset_index(drop=True))
 
