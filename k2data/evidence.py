@@ -52,7 +52,7 @@ def evidence_table(tables: dict[str, pa.Table], schema: dict) -> pa.Table:
         right = right.rename_columns([f"_{via}_key", *(prefix + c for c in columns)])
         out = out.join(right, keys=via, right_keys=f"_{via}_key", join_type="left outer")
     out = out.sort_by("_row")
-    return with_categories(out.select(ts.field_names(schema)), schema)
+    return with_categories(out.select(ts.field_names(schema)), schema, name="evidence")
 
 
 def view_sql(name: str = "evidence") -> str:

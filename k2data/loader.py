@@ -142,7 +142,7 @@ def read_arrow(package: DataPackage, name: str) -> pa.Table:
     except (pa.ArrowException, OSError) as exc:
         raise unreadable(resource, exc) from None
     check_provenance(resource, table.schema.metadata, table.schema)
-    return with_categories(table, resource.schema, stored_schema_of(resource))
+    return with_categories(table, resource.schema, stored_schema_of(resource), name=name)
 
 
 BACKENDS = {"pandas": "pandas", "polars": "polars", "pyarrow": "pyarrow"}  # backend: the module it needs

@@ -84,10 +84,11 @@ def stored_schema(schema: dict) -> pa.Schema:
                       for f in ts.fields(schema)])
 
 
-def with_categories(table: pa.Table, schema: dict, stored: pa.Schema | None = None) -> pa.Table:
+def with_categories(table: pa.Table, schema: dict, stored: pa.Schema | None = None, *, name: str) -> pa.Table:
     """The table in its stored schema: each enum column encoded over its declared categories, in
-    declared order (ValueError naming the column if a value is not one of them)."""
-    arrays = []
+    declared order. A value that is not one of them raises ReadError naming the table (name), the row
+    as a CSV counts it and the column, for every such cell."""
+    arrays, outside = [], []
     for field in ts.fields(schema):
         column = table[field["name"]]
         declared = ts.categories(field)
@@ -95,12 +96,14 @@ def with_categories(table: pa.Table, schema: dict, stored: pa.Schema | None = No
                 chunk.dictionary.to_pylist() == declared for chunk in column.chunks)):  # not already so
             values = column.cast(pa.string())
             indices = pc.index_in(values, value_set=pa.array(declared))
-            if pc.any(pc.and_(pc.is_valid(values), pc.is_null(indices))).as_py():
-                raise ValueError(f"column {field['name']!r} holds a value that is not one of its categories; "
-                                 "run `k2data validate`")
+            outside += [CsvProblem(int(index) + 2, field["name"], "enum", f"{values[int(index)].as_py()!r} is not "
+                                   f"one of: {', '.join(declared)}")
+                        for index in np.flatnonzero(cell_mask(pc.and_(pc.is_valid(values), pc.is_null(indices))))]
             column = pa.chunked_array([pa.DictionaryArray.from_arrays(chunk.cast(pa.int32()), pa.array(declared))
                                        for chunk in indices.chunks], pa.dictionary(pa.int32(), pa.string()))
         arrays.append(column)
+    if outside:
+        raise ReadError(name, outside)
     return pa.Table.from_arrays(arrays, schema=stored or stored_schema(schema))
 
 
@@ -374,21 +377,4 @@ def read_typed(data, schema: dict, table: str) -> pa.Table:
     if bad:
         raise ReadError(table, [problem for f in ts.fields(schema) if f["name"] in bad
                                 for problem in type_problems(cells[f["name"]], bad[f["name"]], f)])
-    problems = enum_problems(typed, schema)
-    if problems:
-        raise ReadError(table, problems)
-    return with_categories(typed.cast(arrow_schema(schema)), schema)
-
-
-def enum_problems(table: pa.Table, schema: dict) -> list[CsvProblem]:
-    """One problem per cell of an enum column that is not one of the declared categories."""
-    out = []
-    for field in ts.fields(schema):
-        declared = ts.categories(field)
-        if declared is None:
-            continue
-        values = table[field["name"]].cast(pa.string())
-        outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=pa.array(declared))))
-        out += [CsvProblem(int(index) + 2, field["name"], "enum", f"{values[int(index)].as_py()!r} is not one of: "
-                           f"{', '.join(declared)}") for index in np.flatnonzero(cell_mask(outside))]
-    return out
+    return with_categories(typed.cast(arrow_schema(schema)), schema, name=table)
